@@ -1,0 +1,241 @@
+"""AdversarialAutoencoder: its networks and its training step."""
+
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseAdversarialAutoencoder, adam
+from .networks import Encoder, mlp, reset_parameters
+
+
+class AdversarialAutoencoder(BaseAdversarialAutoencoder):
+    """Adversarial autoencoder: a non-linear, generative dimensionality reducer.
+
+    An encoder maps each row to a code in ``n_components`` dimensions and a decoder maps it
+    back. Besides reconstructing its input, the encoder plays a game against a
+    discriminator that tells its codes from samples of a chosen ``prior``; the codes end up
+    distributed like the prior (Makhzani et al., 2016). The result is an embedding whose
+    shape *you* choose (a Gaussian, a mixture, a swiss roll, ...), a ``transform`` for new
+    rows, an ``inverse_transform`` back to the data, and ``sample`` to generate new rows.
+
+    Features are standardised internally (per feature for tables, with one mean and scale
+    for images), so raw data of any units can go in; ``inverse_transform`` and ``sample``
+    return rows in the original units and image shape.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent space.
+    prior : {'gaussian', 'gaussian_mixture', 'swiss_roll', 'uniform', 'categorical'}, \
+            Prior or callable, default='gaussian'
+        Distribution the codes are pushed towards: a name, a :class:`~sklearn_aae.Prior`
+        instance (subclass it for your own) or a callable
+        ``f(n_samples, random_state) -> ndarray of shape (n_samples, n_components)``.
+        The fitted prior object is ``prior_``.
+    encoder : {'deterministic', 'gaussian', 'universal'}, default='deterministic'
+        Encoder of the AAE paper, Sec. 2: ``z = f(x)``; ``z = μ(x) + σ(x)·ε``; or
+        ``z = f(x, η)`` with input noise η. ``transform`` is deterministic for all three:
+        it returns μ(x) for 'gaussian' and f(x, η=0) for 'universal'.
+    hidden_layer_sizes : array-like of int, default=(512, 512)
+        Widths of the encoder's hidden layers; the decoder uses them in reverse.
+    discriminator_layer_sizes : array-like of int, default=(256, 256)
+        Widths of the discriminator's hidden layers.
+    activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='relu'
+        Hidden-layer activation of all networks.
+    reconstruction_loss : {'mse', 'bce'}, default='mse'
+        Mean squared error on standardised features, or binary cross-entropy for data in
+        [0, 1] (then no standardisation and the decoder ends in a sigmoid).
+    adversarial_weight : float, default=1.0
+        Weight of the encoder's adversarial (generator) loss against the reconstruction
+        loss: higher matches the prior more closely, lower reconstructs better.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    batch_size : int, default=128
+        Minibatch size (capped at the number of rows).
+    learning_rate_init : float, default=1e-3
+        Adam learning rate of all networks.
+    alpha : float, default=0.0
+        L2 penalty (weight decay) of the encoder and decoder.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when their reconstruction
+        error stops improving; the best weights are restored.
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement larger than ``tol`` before training stops.
+    tol : float, default=1e-4
+        Minimum improvement of the monitored reconstruction loss.
+    warm_start : bool, default=False
+        Continue from the previous fit's networks instead of starting afresh.
+    precision : {'float32', 'bfloat16', 'auto'}, default='float32'
+        Arithmetic of the training step. 'bfloat16' runs it under autocast; 'auto' does so
+        only on hardware with native bfloat16 (recent GPUs, CPUs with AVX512-BF16/AMX).
+    device : str or torch.device, default='auto'
+        Where the networks train: 'auto' takes CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, noise and prior draws. A fixed value gives
+        identical results on refit on the same device.
+    verbose : bool or int, default=False
+        Show a progress bar with the live losses.
+
+    Attributes
+    ----------
+    prior_ : Prior
+        The prior object the codes were matched to.
+    encoder_, decoder_, discriminator_ : torch.nn.Module
+        The trained networks.
+    n_iter_ : int
+        Number of epochs run.
+    t_ : int
+        Number of training samples seen.
+    loss_curve_ : list of float
+        Reconstruction loss of each epoch (the monitored loss).
+    loss_history_ : dict of str to list of float
+        Per-epoch 'reconstruction', 'discriminator' and 'generator' losses.
+    best_loss_ : float
+        Lowest training reconstruction loss.
+    validation_scores_ : list of float or None
+        Negative validation reconstruction error per epoch, when ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        Internal standardisation.
+    image_shape_ : tuple or None
+        Shape of one image when fitted on images, else None.
+    device_ : torch.device
+        Device the networks live on.
+    n_features_in_ : int
+        Number of features (pixels for images) seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame with string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.manifold.TSNE : Non-parametric embedding without ``transform``.
+    ALAE : Adversarial latent autoencoder.
+
+    Notes
+    -----
+    Each minibatch first updates the discriminator on prior samples (label real) against
+    the current codes (label fake), then takes one step of the encoder and decoder on
+    ``reconstruction + adversarial_weight * generator`` loss, the generator loss being
+    the non-saturating ``softplus(-D(z))``. Folding the paper's reconstruction and
+    regularisation phases into one encoder step halves the passes through the encoder.
+
+    References
+    ----------
+    Makhzani, A., Shlens, J., Jaitly, N., Goodfellow, I., & Frey, B. (2016).
+    Adversarial Autoencoders. ICLR workshop, arXiv:1511.05644.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_aae import AdversarialAutoencoder
+    >>> X, y = load_digits(return_X_y=True)
+    >>> aae = AdversarialAutoencoder(prior="swiss_roll", max_iter=2, random_state=0)
+    >>> Z = aae.fit_transform(X[:200])  # doctest: +SKIP
+    >>> Z.shape  # doctest: +SKIP
+    (200, 2)
+    >>> aae.sample(3).shape  # doctest: +SKIP
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdversarialAutoencoder._parameter_constraints,
+        "encoder": [StrOptions({"deterministic", "gaussian", "universal"})],
+        "discriminator_layer_sizes": ["array-like"],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+    }
+    _loss_names = ("reconstruction", "discriminator", "generator")
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        prior="gaussian",
+        encoder="deterministic",
+        hidden_layer_sizes=(512, 512),
+        discriminator_layer_sizes=(256, 256),
+        activation="relu",
+        reconstruction_loss="mse",
+        adversarial_weight=1.0,
+        max_iter=200,
+        batch_size=128,
+        learning_rate_init=1e-3,
+        alpha=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        precision="float32",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_components = n_components
+        self.prior = prior
+        self.encoder = encoder
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_layer_sizes = discriminator_layer_sizes
+        self.activation = activation
+        self.reconstruction_loss = reconstruction_loss
+        self.adversarial_weight = adversarial_weight
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build(self, n_features, generator):
+        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        self.encoder_ = reset_parameters(
+            Encoder(n_features, hidden, self.n_components, kind=self.encoder, activation=self.activation,
+                    code_activation=self.prior_.code_activation), generator)
+        self.decoder_ = reset_parameters(mlp(self.n_components, hidden[::-1], n_features, self.activation), generator)
+        self.discriminator_ = reset_parameters(
+            mlp(self.n_components, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+        self.autoencoder_optimizer_ = adam(
+            [*self.encoder_.parameters(), *self.decoder_.parameters()], self.learning_rate_init,
+            weight_decay=self.alpha)
+        # β1 = 0.5 is the usual choice for adversarial players: less momentum, less orbiting.
+        self.discriminator_optimizer_ = adam(self.discriminator_.parameters(), self.learning_rate_init,
+                                             betas=(0.5, 0.999))
+
+    def _train_step(self, X, Z_prior):
+        Z = self.encoder_(X, generator=self._generator)  # (batch, n_components)
+        n_prior = Z_prior.shape[0]
+
+        # Regularisation, discriminator: prior samples are "real", codes are "fake".
+        logits = self.discriminator_(torch.cat([Z_prior, Z.detach()]))  # (2 * batch, 1)
+        discriminator_loss = F.softplus(-logits[:n_prior]).mean() + F.softplus(logits[n_prior:]).mean()
+        self.discriminator_optimizer_.zero_grad(set_to_none=True)
+        discriminator_loss.backward()
+        self.discriminator_optimizer_.step()
+
+        # Reconstruction and the encoder's generator loss, in one step.
+        reconstruction_loss = self._reconstruction_loss(self.decoder_(Z), X)
+        self.discriminator_.requires_grad_(False)
+        generator_loss = F.softplus(-self.discriminator_(Z)).mean()
+        self.discriminator_.requires_grad_(True)
+        self.autoencoder_optimizer_.zero_grad(set_to_none=True)
+        (reconstruction_loss + self.adversarial_weight * generator_loss).backward()
+        self.autoencoder_optimizer_.step()
+        return torch.stack([reconstruction_loss, discriminator_loss, generator_loss]).detach()
+
+    def _encode(self, X):
+        return self.encoder_(X, sample=False)
+
+    def _decode(self, Z):
+        return self.decoder_(Z)

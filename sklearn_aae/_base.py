@@ -1,0 +1,524 @@
+"""The estimator base shared by AdversarialAutoencoder and ALAE.
+
+It owns everything both models do the same way: parameter checks, input validation and
+standardisation, device and precision, seeding, the epoch loop with early stopping and
+histories, ``transform`` / ``inverse_transform`` / ``sample`` / ``score``, and pickling
+that reopens a GPU-trained model on a CPU. A subclass builds its networks in ``_build``
+and says what one minibatch update is in ``_train_step``.
+"""
+
+import copy
+import io
+import logging
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
+from tqdm.auto import tqdm
+
+from .networks import ACTIVATIONS
+from .priors import _PRIORS, Prior, resolve_prior
+
+logger = logging.getLogger(__name__)
+
+# Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
+_INFERENCE_CHUNK = 8192
+
+
+def resolve_device(device):
+    """Map the ``device`` parameter to a ``torch.device``; 'auto' prefers CUDA."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but torch sees no CUDA GPU; use device='cpu' or 'auto'.")
+    return resolved
+
+
+def _cpu_has_native_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision, device):
+    """Return the autocast dtype for ``precision`` on ``device`` (``None``: plain float32).
+
+    'auto' uses bfloat16 only where the hardware computes it natively (CUDA GPUs that
+    support it, CPUs with AVX512-BF16 or AMX); elsewhere bfloat16 is emulated and many
+    times slower than float32.
+    """
+    if precision == "float32":
+        return None
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return torch.bfloat16 if device.type == "cpu" and _cpu_has_native_bf16() else None
+
+
+def adam(params, lr, *, betas=(0.9, 0.999), weight_decay=0.0):
+    """Adam with the fused kernel where this torch build has one for the device."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, foreach=True)
+
+
+class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
+                                 metaclass=ABCMeta):
+    """Base class for the adversarial autoencoders. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "prior": [StrOptions(set(_PRIORS)), Prior, callable],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "reconstruction_loss": [StrOptions({"mse", "bce"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "precision": [StrOptions({"float32", "bfloat16", "auto"})],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: Prefix of get_feature_names_out: 'aae' gives aae0, aae1, ...
+    _feature_names_prefix = "aae"
+    #: Names of the losses _train_step returns, in order; the first is reconstruction.
+    _loss_names = ("reconstruction",)
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _build(self, n_features, generator):
+        """Create the networks (on the CPU, initialised from ``generator``) and optimizers."""
+
+    @abstractmethod
+    def _train_step(self, X, Z_prior):
+        """One minibatch update; returns the detached losses named by ``_loss_names``."""
+
+    @abstractmethod
+    def _encode(self, X):
+        """Deterministic codes of standardised rows ``X`` (a float32 tensor)."""
+
+    @abstractmethod
+    def _decode(self, Z):
+        """Raw generator output for codes ``Z``: standardised rows, or logits for 'bce'."""
+
+    def _generate(self, Z):
+        """Raw output for prior samples ``Z``; the AAE decodes them directly."""
+        return self._decode(Z)
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y=None):
+        """Train the networks on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Training rows: a float array, a pandas DataFrame, or images.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        return self._fit(X, incremental=False)
+
+    def partial_fit(self, X, y=None):
+        """Train for one pass over ``X``, continuing from the current state.
+
+        The first call fits the standardisation on its chunk; later chunks reuse it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            One chunk of training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "prior_"):
+            self._validate_params()
+        return self._fit(X, incremental=True)
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space (deterministically).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components), dtype float64
+            Latent codes.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._batched(self._encode, self._standardise(X))
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space, units and shape.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Latent codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Reconstructed rows in the units (and image shape) of the training data.
+        """
+        check_is_fitted(self)
+        return self._to_input_space(self._batched(self._decode, self._check_codes(X)))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new rows: draw codes from the prior and decode them.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seed for the prior draw.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Generated rows in the units (and image shape) of the training data.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        Z = self.prior_.sample(n_samples, random_state=random_state)
+        return self._to_input_space(self._batched(self._generate, Z))
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction error of ``X`` (higher is better).
+
+        The error is measured on standardised features (mean squared error) or, with
+        ``reconstruction_loss='bce'``, as binary cross-entropy, so every feature counts the
+        same whatever its units. This makes ``GridSearchCV`` work without a scorer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to reconstruct.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            Minus the mean reconstruction error.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return -self._reconstruction_error(self._standardise(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: ``aae0, aae1, ...`` (``alae0, ...`` for ALAE).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against the names seen in ``fit``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "_n_features_out")
+        _check_feature_names_in(self, input_features, generate_names=False)
+        return np.asarray([f"{self._feature_names_prefix}{i}" for i in range(self._n_features_out)], dtype=object)
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ------------------------------------------------------------------ input handling
+    def _validate_input(self, X, reset):
+        """Validate X; images are flattened to rows, their shape remembered."""
+        image_shape = None
+        if not sp.issparse(X) and not hasattr(X, "iloc") and np.ndim(X) > 2:
+            X = np.asarray(X)
+            if X.ndim > 4:
+                raise ValueError(
+                    f"X has {X.ndim} dimensions; expected (n_samples, n_features) or images "
+                    "(n_samples, height, width) / (n_samples, height, width, channels)."
+                )
+            image_shape = X.shape[1:]
+            X = X.reshape(X.shape[0], -1)
+        if not reset and image_shape is not None and image_shape != self.image_shape_:
+            raise ValueError(f"X holds images of shape {image_shape}, but {type(self).__name__} "
+                             f"was fitted on {'images of shape ' + str(self.image_shape_) if self.image_shape_ else 'tabular rows'}.")
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                          ensure_min_samples=2 if reset else 1)
+        if reset:
+            self.image_shape_ = image_shape
+        if self.reconstruction_loss == "bce" and (X.min(initial=0.0) < 0 or X.max(initial=1.0) > 1):
+            raise ValueError("reconstruction_loss='bce' needs X in [0, 1]; scale X or use reconstruction_loss='mse'.")
+        return X
+
+    def _fit_standardiser(self, X):
+        if self.reconstruction_loss == "bce":
+            # Cross-entropy compares probabilities: keep [0, 1] data as it is.
+            self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        elif self.image_shape_ is not None:
+            # Pixels share one unit: one mean and scale keep their relative intensities.
+            self.mean_ = np.full(X.shape[1], X.mean())
+            self.scale_ = np.full(X.shape[1], X.std() or 1.0)
+        else:
+            self.mean_ = X.mean(axis=0)
+            std = X.std(axis=0)
+            self.scale_ = np.where(std > 10 * np.finfo(std.dtype).eps, std, 1.0)
+
+    def _standardise(self, X):
+        return (X - self.mean_) / self.scale_
+
+    def _to_input_space(self, X_raw):
+        if self.reconstruction_loss == "bce":
+            X_raw = 1.0 / (1.0 + np.exp(-X_raw))  # logits to probabilities
+        X = X_raw * self.scale_ + self.mean_
+        return X if self.image_shape_ is None else X.reshape((X.shape[0],) + tuple(self.image_shape_))
+
+    def _check_codes(self, Z):
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(f"Codes have {Z.shape[1]} columns; this model has n_components={self.n_components}.")
+        return Z
+
+    # ------------------------------------------------------------------ torch plumbing
+    def _tensor(self, array):
+        if isinstance(array, torch.Tensor):
+            return array.to(self.device_, torch.float32)
+        return torch.as_tensor(np.asarray(array, dtype=np.float32), device=self.device_)
+
+    def _modules(self):
+        return [v for v in vars(self).values() if isinstance(v, torch.nn.Module)]
+
+    def _set_training(self, mode):
+        for module in self._modules():
+            module.train(mode)
+
+    @torch.no_grad()
+    def _batched(self, fn, X):
+        """Apply ``fn`` to ``X`` in fixed-size chunks, in eval mode; float64 numpy out."""
+        self._set_training(False)
+        chunks = [fn(self._tensor(X[i:i + _INFERENCE_CHUNK])).float().cpu().numpy()
+                  for i in range(0, X.shape[0], _INFERENCE_CHUNK)]
+        return np.concatenate(chunks).astype(np.float64)
+
+    def _reconstruction_loss(self, raw, X):
+        if self.reconstruction_loss == "bce":
+            return F.binary_cross_entropy_with_logits(raw, X)
+        return F.mse_loss(raw, X)
+
+    @torch.no_grad()
+    def _reconstruction_error(self, X):
+        self._set_training(False)
+        total = 0.0
+        for i in range(0, X.shape[0], _INFERENCE_CHUNK):
+            chunk = self._tensor(X[i:i + _INFERENCE_CHUNK])
+            loss = self._reconstruction_loss(self._decode(self._encode(chunk)).float(), chunk)
+            total += loss.item() * chunk.shape[0]
+        return total / X.shape[0]
+
+    # ------------------------------------------------------------------ training
+    def _initialize(self, X):
+        """First-fit set-up: standardisation, device, seeds, prior, networks."""
+        hidden = np.atleast_1d(self.hidden_layer_sizes)
+        if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
+        self._fit_standardiser(X)
+        self.device_ = resolve_device(self.device)
+        self._autocast_dtype = resolve_precision(self.precision, self.device_)
+        self._rng = check_random_state(self.random_state)
+        self.prior_ = resolve_prior(self.prior, self.n_components)
+        init_seed, train_seed = self._rng.randint(np.iinfo(np.int32).max, size=2)
+        self._build(X.shape[1], torch.Generator().manual_seed(int(init_seed)))
+        for module in self._modules():
+            module.to(self.device_)
+        self._generator = torch.Generator(device=self.device_).manual_seed(int(train_seed))
+        self.n_iter_, self.t_ = 0, 0
+        self.loss_curve_ = []
+        self.loss_history_ = {name: [] for name in self._loss_names}
+        self.best_loss_ = np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+        self._best_state = None
+
+    def _fit(self, X, incremental):
+        first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
+        X = self._validate_input(X, reset=first_call)
+        if first_call:
+            self._initialize(X)
+        X_train = self._tensor(self._standardise(X))
+        X_valid = None
+        if self.early_stopping and not incremental:
+            n_valid = max(1, int(round(self.validation_fraction * X.shape[0])))
+            if X.shape[0] - n_valid < 1:
+                raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
+            order = self._rng.permutation(X.shape[0])
+            X_valid, X_train = X_train[order[:n_valid]], X_train[order[n_valid:]]
+        self._run_epochs(X_train, X_valid, 1 if incremental else self.max_iter, incremental)
+        return self
+
+    def _run_epochs(self, X_train, X_valid, n_epochs, incremental):
+        progress = tqdm(range(n_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose)
+        converged = False
+        try:
+            for _ in progress:
+                losses = self._run_epoch(X_train)
+                self._record_epoch(losses, X_valid, progress)
+                if not incremental and self._no_improvement_count > self.n_iter_no_change:
+                    converged = True
+                    logger.info("%s stopped after %d epochs: no improvement > tol=%g for %d epochs.",
+                                type(self).__name__, self.n_iter_, self.tol, self.n_iter_no_change)
+                    break
+        except KeyboardInterrupt:
+            warnings.warn(f"Training interrupted by the user after {self.n_iter_} epochs; "
+                          "the model keeps the weights it had.", UserWarning)
+            converged = True
+        finally:
+            progress.close()
+        if self.early_stopping and self._best_state is not None:
+            self._restore(self._best_state)
+        if not incremental and not converged:
+            warnings.warn(f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
+                          "reconstruction loss is still improving; raise max_iter for a closer fit.",
+                          ConvergenceWarning)
+
+    def _run_epoch(self, X):
+        """One shuffled pass; losses are summed on the device and read once at the end."""
+        n_samples = X.shape[0]
+        batch_size = min(self.batch_size, n_samples)
+        Z_prior = self._tensor(self.prior_.sample(n_samples, random_state=self._rng))
+        order = torch.randperm(n_samples, generator=self._generator, device=self.device_)
+        self._set_training(True)
+        total = torch.zeros(len(self._loss_names), device=self.device_)
+        for start in range(0, n_samples, batch_size):
+            idx = order[start:start + batch_size]
+            with torch.autocast(self.device_.type, dtype=self._autocast_dtype or torch.bfloat16,
+                                enabled=self._autocast_dtype is not None):
+                losses = self._train_step(X[idx], Z_prior[start:start + batch_size])
+            total += losses.float() * idx.shape[0]
+        self.t_ += n_samples
+        return (total / n_samples).tolist()
+
+    def _record_epoch(self, losses, X_valid, progress):
+        self.n_iter_ += 1
+        for name, value in zip(self._loss_names, losses):
+            if not np.isfinite(value):
+                raise FloatingPointError(
+                    f"{type(self).__name__} diverged in epoch {self.n_iter_}: the {name} loss is {value}. "
+                    f"Lower learning_rate_init (now {self.learning_rate_init}), use a smaller batch_size "
+                    "or check X for extreme values."
+                )
+            self.loss_history_[name].append(value)
+        self.loss_curve_.append(losses[0])
+        if X_valid is not None:
+            score = -self._reconstruction_error(X_valid)
+            self.validation_scores_.append(score)
+            self._update_no_improvement(-score, -self.best_validation_score_)
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_state = self._snapshot()
+        else:
+            self._update_no_improvement(losses[0], self.best_loss_)
+        self.best_loss_ = min(self.best_loss_, losses[0])
+        progress.set_postfix({name: f"{v:.4f}" for name, v in zip(self._loss_names, losses)}, refresh=False)
+
+    def _update_no_improvement(self, loss, best):
+        # The rule of MLPRegressor: an epoch counts as no improvement unless it beats the
+        # best loss so far by more than tol.
+        self._no_improvement_count = self._no_improvement_count + 1 if loss > best - self.tol else 0
+
+    def _snapshot(self):
+        return {name: copy.deepcopy(module.state_dict())
+                for name, module in vars(self).items() if isinstance(module, torch.nn.Module)}
+
+    def _restore(self, state):
+        for name, module_state in state.items():
+            getattr(self, name).load_state_dict(module_state)
+
+    # ------------------------------------------------------------------ persistence
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        torch_names = [k for k, v in state.items()
+                       if isinstance(v, (torch.nn.Module, torch.optim.Optimizer))]
+        if torch_names:
+            # One torch.save keeps the optimizers pointing at the same parameters as the
+            # modules; map_location on load lets a GPU-trained model open on a CPU.
+            buffer = io.BytesIO()
+            torch.save({k: state.pop(k) for k in torch_names}, buffer)
+            state["_torch_bytes"] = buffer.getvalue()
+        state.pop("_best_state", None)
+        generator = state.pop("_generator", None)
+        if generator is not None:
+            state["_generator_state"] = (generator.device.type, generator.get_state(), generator.initial_seed())
+        return state
+
+    def __setstate__(self, state):
+        torch_bytes = state.pop("_torch_bytes", None)
+        generator_state = state.pop("_generator_state", None)
+        self.__dict__.update(state)
+        if torch_bytes is None:
+            return
+        if self.device_.type != "cpu" and not _device_available(self.device_):
+            self.device_ = torch.device("cpu")
+        self.__dict__.update(torch.load(io.BytesIO(torch_bytes), map_location=self.device_, weights_only=False))
+        device_type, rng_state, seed = generator_state
+        self._generator = torch.Generator(device=self.device_)
+        if device_type == self.device_.type:
+            self._generator.set_state(rng_state)
+        else:
+            self._generator.manual_seed(seed)
+        self._best_state = None
+
+
+def _device_available(device):
+    if device.type == "cuda":
+        return torch.cuda.is_available()
+    if device.type == "mps":
+        return torch.backends.mps.is_available()
+    return True

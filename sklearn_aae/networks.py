@@ -1,0 +1,97 @@
+"""Small torch building blocks for the estimators: MLPs, encoders, seeded initialisation.
+
+Nothing here knows about scikit-learn; the estimators assemble these modules.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "mlp", "Encoder", "reset_parameters"]
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+}
+
+
+def mlp(n_in, hidden_layer_sizes, n_out, activation="relu"):
+    """A plain multi-layer perceptron ``n_in -> hidden... -> n_out`` with a linear output.
+
+    Examples
+    --------
+    >>> from sklearn_aae.networks import mlp
+    >>> mlp(4, (8, 8), 2)
+    Sequential(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=8, out_features=8, bias=True)
+      (3): ReLU()
+      (4): Linear(in_features=8, out_features=2, bias=True)
+    )
+    """
+    layers, width = [], n_in
+    for size in hidden_layer_sizes:
+        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        width = size
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """The three encoders of the AAE paper (Sec. 2) behind one interface.
+
+    - ``'deterministic'``: z = f(x).
+    - ``'gaussian'``: z = μ(x) + σ(x)·ε with ε ~ N(0, I); μ and log σ² come from one
+      linear layer. The deterministic code (``sample=False``) is μ(x).
+    - ``'universal'``: z = f(x, η) with η ~ N(0, I) of ``n_components`` dimensions fed as
+      extra inputs. The deterministic code is f(x, 0): η at its mean (and mode).
+
+    ``code_activation='softmax'`` turns the code into a probability vector, for one-hot
+    (categorical) priors.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, n_components, *, kind="deterministic",
+                 activation="relu", code_activation=None):
+        super().__init__()
+        self.kind = kind
+        self.n_components = n_components
+        self.code_activation = code_activation
+        n_in = n_features + (n_components if kind == "universal" else 0)
+        n_out = 2 * n_components if kind == "gaussian" else n_components
+        self.body = mlp(n_in, hidden_layer_sizes, n_out, activation)
+
+    def forward(self, x, *, sample=True, generator=None):
+        if self.kind == "universal":
+            noise = (torch.randn(x.shape[0], self.n_components, device=x.device, dtype=x.dtype,
+                                 generator=generator) if sample
+                     else x.new_zeros(x.shape[0], self.n_components))
+            x = torch.cat([x, noise], dim=1)  # (batch, n_features + n_components)
+        z = self.body(x)
+        if self.kind == "gaussian":
+            mean, log_var = z.chunk(2, dim=1)  # each (batch, n_components)
+            z = mean
+            if sample:
+                eps = torch.randn(mean.shape, device=x.device, dtype=mean.dtype, generator=generator)
+                z = mean + torch.exp(0.5 * log_var) * eps
+        if self.code_activation == "softmax":
+            z = torch.softmax(z, dim=1)
+        return z
+
+
+@torch.no_grad()
+def reset_parameters(module, generator):
+    """Re-initialise every ``nn.Linear`` like torch's default, but from ``generator``.
+
+    torch's own initialisers draw from the global RNG; drawing from a local generator keeps
+    ``random_state`` the only source of randomness, as scikit-learn estimators promise.
+    """
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(layer.in_features)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return module
