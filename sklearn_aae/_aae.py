@@ -47,7 +47,14 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     reconstruction_loss : {'mse', 'bce'}, default='mse'
         Mean squared error on standardised features, or binary cross-entropy for data in
         [0, 1] (then no standardisation and the decoder ends in a sigmoid).
-    adversarial_weight : float, default=1.0
+    scaling : {'auto', 'feature', 'global'}, default='auto'
+        Internal standardisation. 'feature' centres and scales every feature on its own
+        (like ``StandardScaler``), for columns in different units. 'global' uses one mean
+        and one scale for all features, for features in one unit (pixels, counts): rare
+        features then keep their small weight. 'auto' is 'global' for images passed as
+        (n, h, w[, c]) arrays and 'feature' for tables. Ignored for
+        ``reconstruction_loss='bce'``.
+    adversarial_weight : float, default=0.3
         Weight of the encoder's adversarial (generator) loss against the reconstruction
         loss: higher matches the prior more closely, lower reconstructs better.
     max_iter : int, default=200
@@ -58,12 +65,16 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         Adam learning rate of all networks.
     alpha : float, default=0.0
         L2 penalty (weight decay) of the encoder and decoder.
+    input_noise : float, default=0.6
+        Standard deviation of Gaussian noise added to the (standardised) encoder input
+        during training, while the decoder still reconstructs the clean row: a denoising
+        autoencoder, which generalises better to new rows.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction
         error stops improving; the best weights are restored.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping``.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=25
         Epochs without an improvement larger than ``tol`` before training stops.
     tol : float, default=1e-4
         Minimum improvement of the monitored reconstruction loss.
@@ -161,14 +172,16 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         discriminator_layer_sizes=(256, 256),
         activation="relu",
         reconstruction_loss="mse",
-        adversarial_weight=1.0,
+        scaling="auto",
+        adversarial_weight=0.3,
         max_iter=200,
         batch_size=128,
         learning_rate_init=1e-3,
         alpha=0.0,
+        input_noise=0.6,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=25,
         tol=1e-4,
         warm_start=False,
         precision="float32",
@@ -183,11 +196,13 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         self.discriminator_layer_sizes = discriminator_layer_sizes
         self.activation = activation
         self.reconstruction_loss = reconstruction_loss
+        self.scaling = scaling
         self.adversarial_weight = adversarial_weight
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
+        self.input_noise = input_noise
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -214,7 +229,7 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
                                              betas=(0.5, 0.999))
 
     def _train_step(self, X, Z_prior):
-        Z = self.encoder_(X, generator=self._generator)  # (batch, n_components)
+        Z = self.encoder_(self._corrupt(X), generator=self._generator)  # (batch, n_components)
         n_prior = Z_prior.shape[0]
 
         # Regularisation, discriminator: prior samples are "real", codes are "fake".

@@ -91,10 +91,12 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "reconstruction_loss": [StrOptions({"mse", "bce"})],
+        "scaling": [StrOptions({"auto", "feature", "global"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -278,7 +280,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     def _validate_input(self, X, reset):
         """Validate X; images are flattened to rows, their shape remembered."""
         image_shape = None
-        if not sp.issparse(X) and not hasattr(X, "iloc") and np.ndim(X) > 2:
+        ndim = getattr(X, "ndim", None)
+        if ndim is None and isinstance(X, (list, tuple)):
+            ndim = np.ndim(X)
+        if not sp.issparse(X) and ndim is not None and ndim > 2:
             X = np.asarray(X)
             if X.ndim > 4:
                 raise ValueError(
@@ -302,8 +307,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self.reconstruction_loss == "bce":
             # Cross-entropy compares probabilities: keep [0, 1] data as it is.
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        elif self.image_shape_ is not None:
-            # Pixels share one unit: one mean and scale keep their relative intensities.
+        elif self.scaling == "global" or (self.scaling == "auto" and self.image_shape_ is not None):
+            # Features that share one unit (pixels) keep their relative sizes: a rarely
+            # lit pixel is not blown up to the weight of a busy one.
             self.mean_ = np.full(X.shape[1], X.mean())
             self.scale_ = np.full(X.shape[1], X.std() or 1.0)
         else:
@@ -347,6 +353,16 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                   for i in range(0, X.shape[0], _INFERENCE_CHUNK)]
         return np.concatenate(chunks).astype(np.float64)
 
+    def _corrupt(self, X):
+        """Training input of the encoder: X plus Gaussian noise when ``input_noise`` > 0.
+
+        The networks still reconstruct the clean X (a denoising autoencoder), which makes
+        the encoder smoother and generalise better to rows it has not seen.
+        """
+        if not self.input_noise:
+            return X
+        return X + self.input_noise * torch.randn(X.shape, device=X.device, dtype=X.dtype, generator=self._generator)
+
     def _reconstruction_loss(self, raw, X):
         if self.reconstruction_loss == "bce":
             return F.binary_cross_entropy_with_logits(raw, X)
@@ -374,7 +390,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._rng = check_random_state(self.random_state)
         self.prior_ = resolve_prior(self.prior, self.n_components)
         init_seed, train_seed = self._rng.randint(np.iinfo(np.int32).max, size=2)
-        self._build(X.shape[1], torch.Generator().manual_seed(int(init_seed)))
+        # nn.Linear draws a throw-away initialisation from the global RNG when it is
+        # built; fork_rng puts the user's global state back afterwards.
+        with torch.random.fork_rng(devices=[]):
+            self._build(X.shape[1], torch.Generator().manual_seed(int(init_seed)))
         for module in self._modules():
             module.to(self.device_)
         self._generator = torch.Generator(device=self.device_).manual_seed(int(train_seed))

@@ -75,6 +75,10 @@ class Encoder(nn.Module):
             mean, log_var = z.chunk(2, dim=1)  # each (batch, n_components)
             z = mean
             if sample:
+                # Start from nearly deterministic codes (σ ≈ 0.14): with σ ≈ 1 at
+                # initialisation, pure noise already matches a N(0, I) prior and the
+                # encoder can settle there, ignoring x (posterior collapse).
+                log_var = log_var - 4.0
                 eps = torch.randn(mean.shape, device=x.device, dtype=mean.dtype, generator=generator)
                 z = mean + torch.exp(0.5 * log_var) * eps
         if self.code_activation == "softmax":

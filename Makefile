@@ -1,0 +1,30 @@
+# One virtual environment for everything; torch is pinned to the CPU build first so that
+# nothing later pulls the multi-gigabyte CUDA wheels.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH_PIN := torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test benchmark docs clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PIN)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: venv
+	MPLBACKEND=Agg $(PY) examples/plot_demo.py
+
+test: venv
+	$(PY) -m pytest -n 2 -q
+
+benchmark: venv
+	$(PY) benchmarks/compare.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
