@@ -1,6 +1,7 @@
 """Adversarial autoencoders as scikit-learn estimators."""
 
 from ._aae import AdversarialAutoencoder
+from ._alae import ALAE
 from .priors import (
     CategoricalPrior,
     GaussianMixturePrior,
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialAutoencoder",
+    "ALAE",
     "Prior",
     "GaussianPrior",
     "GaussianMixturePrior",

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae import ALAE, AdversarialAutoencoder
 
 # Small networks: the contract tests check behaviour, not embedding quality.
 FAST = dict(hidden_layer_sizes=(32, 32), discriminator_layer_sizes=(32,), batch_size=64)

@@ -32,8 +32,11 @@ def test_shapes_dtypes_and_units(fitted, blobs):
     assert Z.shape == (300, 2) and Z.dtype == np.float64
     X_back = fitted.inverse_transform(Z)
     assert X_back.shape == X.shape and X_back.dtype == np.float64
-    # Reconstructions live in the data's units: far closer to X than the column means are.
-    assert np.mean((X_back - X) ** 2) < 0.5 * np.mean((X - X.mean(axis=0)) ** 2)
+    # Reconstructions live in the data's units.
+    assert np.all(np.abs(X_back.mean(axis=0) - X.mean(axis=0)) < 2 * X.std(axis=0))
+    if type(fitted).__name__ == "AdversarialAutoencoder":
+        # It trains pixel reconstruction (ALAE only a latent one): far closer than the means.
+        assert np.mean((X_back - X) ** 2) < 0.5 * np.mean((X - X.mean(axis=0)) ** 2)
     assert fitted.sample(7, random_state=0).shape == (7, 8)
     np.testing.assert_array_equal(fitted.sample(7, random_state=0), fitted.sample(7, random_state=0))
     assert fitted.n_features_in_ == 8 and fitted.n_iter_ == 30 and fitted.t_ == 30 * 300
@@ -202,11 +205,12 @@ def test_tol_stops_training_and_max_iter_warns(Estimator, blobs):
 def test_early_stopping_tracks_and_restores_best(Estimator, blobs):
     X, _ = blobs
     est = make_estimator(Estimator, max_iter=40, early_stopping=True, validation_fraction=0.2,
-                         n_iter_no_change=3, tol=0.0)
+                         n_iter_no_change=3, tol=0.0, input_noise=0.0)
     est.fit(X)
     assert len(est.validation_scores_) == est.n_iter_
     assert est.best_validation_score_ == max(est.validation_scores_)
     # The restored weights are the best epoch's: the held-out rows score exactly that.
+    # They are the first 20 % of a permutation drawn after the two seeds of the networks.
     rng = np.random.RandomState(0)
     rng.randint(np.iinfo(np.int32).max, size=2)
     order = rng.permutation(len(X))

@@ -1,0 +1,246 @@
+"""ALAE: the adversarial latent autoencoder, its four networks and its three updates."""
+
+from numbers import Integral, Real
+
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
+
+from ._base import BaseAdversarialAutoencoder, adam
+from .networks import mlp, reset_parameters
+
+
+class ALAE(BaseAdversarialAutoencoder):
+    """Adversarial latent autoencoder (Pidhorskyi et al., 2020) as a transformer.
+
+    Four networks: a mapping ``F: z -> w`` from prior samples to the intermediate latent
+    space, a generator ``G: w -> x``, an encoder ``E: x -> w`` and a discriminator
+    ``D: w -> score`` that judges rows through the encoder's eyes. Each minibatch takes
+    three steps:
+
+    - E and D: ``softplus(D(E(G(F(z))))) + softplus(-D(E(x))) + r1_gamma / 2 · ‖∇ₓ D(E(x))‖²``;
+    - F and G: ``softplus(-D(E(G(F(z)))))``;
+    - E and G: ``‖F(z) - E(G(F(z)))‖²``, reconstruction in the latent space.
+
+    ``transform`` returns ``w = E(x)``, ``inverse_transform`` returns ``G(w)`` and
+    ``sample`` returns ``G(F(z))`` with ``z`` drawn from ``prior``. Unlike the
+    :class:`AdversarialAutoencoder`, the prior shapes ``z``, not the embedding: ``w`` is
+    learned, so ``prior='swiss_roll'`` does not make the embedding a swiss roll. And since
+    pixels are never reconstructed directly, ``inverse_transform(transform(X))`` is
+    looser than an AAE's; ``score`` measures it.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the embedding ``w``.
+    prior : {'gaussian', 'gaussian_mixture', 'swiss_roll', 'uniform', 'categorical'}, \
+            Prior or callable, default='gaussian'
+        Distribution of ``z``, in ``latent_dim`` dimensions (see
+        :class:`AdversarialAutoencoder` for the forms accepted).
+    latent_dim : int or None, default=None
+        Dimension of ``z``; ``None`` uses ``n_components``.
+    mapping_layers : int, default=3
+        Number of linear layers of ``F``; its hidden widths are
+        ``hidden_layer_sizes[-1]``.
+    hidden_layer_sizes : array-like of int, default=(512, 512)
+        Hidden widths of ``E``; ``G`` uses them in reverse.
+    discriminator_layer_sizes : array-like of int, default=(256, 256)
+        Hidden widths of ``D``.
+    r1_gamma : float, default=10.0
+        Weight γ of the R1 gradient penalty on real rows.
+    activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='leaky_relu'
+        Hidden activation of all networks (the paper uses LeakyReLU(0.2)).
+    reconstruction_loss : {'mse', 'bce'}, default='mse'
+        How ``score`` measures reconstructions; with 'bce' data must be in [0, 1] and
+        ``G`` ends in a sigmoid.
+    scaling : {'auto', 'feature', 'global'}, default='auto'
+        Internal standardisation, as in :class:`AdversarialAutoencoder`.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    batch_size : int, default=128
+        Minibatch size (capped at the number of rows).
+    learning_rate_init : float, default=0.002
+        Adam learning rate of all networks (β = (0, 0.99), as in the paper).
+    alpha : float, default=0.0
+        L2 penalty (weight decay) of all networks.
+    input_noise : float, default=0.0
+        Gaussian noise added to real rows before the encoder during training.
+    early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, precision, \
+device, random_state, verbose
+        As in :class:`AdversarialAutoencoder`; ``tol`` and ``n_iter_no_change`` watch the
+        latent reconstruction loss (or, with ``early_stopping``, the held-out pixel
+        reconstruction error).
+
+    Attributes
+    ----------
+    prior_ : Prior
+        The distribution of ``z``.
+    mapping_, generator_, encoder_, discriminator_ : torch.nn.Module
+        F, G, E and D.
+    loss_curve_ : list of float
+        Latent reconstruction loss ``‖F(z) - E(G(F(z)))‖²`` of each epoch.
+    loss_history_ : dict of str to list of float
+        Per-epoch 'latent', 'discriminator', 'generator' and 'reconstruction' (pixel
+        reconstruction of the training rows, measured, not trained) losses.
+    n_iter_, t_, best_loss_, validation_scores_, best_validation_score_, mean_, \
+scale_, image_shape_, device_, n_features_in_, feature_names_in_
+        As in :class:`AdversarialAutoencoder`.
+
+    See Also
+    --------
+    AdversarialAutoencoder : Matches the embedding itself to a chosen prior.
+
+    References
+    ----------
+    Pidhorskyi, S., Adjeroh, D. A., & Doretto, G. (2020). Adversarial Latent Autoencoders.
+    CVPR, arXiv:2004.04467.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_aae import ALAE
+    >>> X, y = load_digits(return_X_y=True)
+    >>> alae = ALAE(n_components=8, max_iter=2, random_state=0).fit(X[:200])
+    >>> alae.transform(X[:5]).shape
+    (5, 8)
+    >>> alae.sample(3).shape
+    (3, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAdversarialAutoencoder._parameter_constraints,
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "mapping_layers": [Interval(Integral, 1, None, closed="left")],
+        "discriminator_layer_sizes": ["array-like"],
+        "r1_gamma": [Interval(Real, 0, None, closed="left")],
+    }
+    _feature_names_prefix = "alae"
+    # The first loss is the one tol / n_iter_no_change watch and loss_curve_ records.
+    _loss_names = ("latent", "discriminator", "generator", "reconstruction")
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        prior="gaussian",
+        latent_dim=None,
+        mapping_layers=3,
+        hidden_layer_sizes=(512, 512),
+        discriminator_layer_sizes=(256, 256),
+        r1_gamma=10.0,
+        activation="leaky_relu",
+        reconstruction_loss="mse",
+        scaling="auto",
+        max_iter=200,
+        batch_size=128,
+        learning_rate_init=0.002,
+        alpha=0.0,
+        input_noise=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=25,
+        tol=1e-4,
+        warm_start=False,
+        precision="float32",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_components = n_components
+        self.prior = prior
+        self.latent_dim = latent_dim
+        self.mapping_layers = mapping_layers
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_layer_sizes = discriminator_layer_sizes
+        self.r1_gamma = r1_gamma
+        self.activation = activation
+        self.reconstruction_loss = reconstruction_loss
+        self.scaling = scaling
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.input_noise = input_noise
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.precision = precision
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _prior_dimension(self):
+        return self.n_components if self.latent_dim is None else self.latent_dim
+
+    def _build(self, n_features, generator):
+        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        z_dim, w_dim = self._prior_dimension(), self.n_components
+        mapping_hidden = (hidden[-1],) * (self.mapping_layers - 1)
+        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation), generator)
+        self.generator_ = reset_parameters(mlp(w_dim, hidden[::-1], n_features, self.activation), generator)
+        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation), generator)
+        self.discriminator_ = reset_parameters(
+            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+        # Two optimizers as in the paper's code: one for E and D, one for F and G; the
+        # latent-reconstruction step steps both, and only E and G then have gradients.
+        betas = (0.0, 0.99)
+        self.encoder_optimizer_ = adam([*self.encoder_.parameters(), *self.discriminator_.parameters()],
+                                       self.learning_rate_init, betas=betas, weight_decay=self.alpha)
+        self.generator_optimizer_ = adam([*self.mapping_.parameters(), *self.generator_.parameters()],
+                                         self.learning_rate_init, betas=betas, weight_decay=self.alpha)
+
+    def _critic(self, X):
+        return self.discriminator_(self.encoder_(X))  # (batch, 1)
+
+    def _train_step(self, X, Z_prior):
+        optimizers = (self.encoder_optimizer_, self.generator_optimizer_)
+
+        # 1. E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows.
+        with torch.no_grad():
+            fake = self.generator_(self.mapping_(Z_prior))
+        real = self._corrupt(X).requires_grad_(True)
+        real_score = self._critic(real)
+        (slope,) = torch.autograd.grad(real_score.sum(), real, create_graph=True)
+        r1 = slope.float().pow(2).sum(dim=1).mean()
+        discriminator_loss = F.softplus(self._critic(fake)).mean() + F.softplus(-real_score).mean()
+        self.encoder_optimizer_.zero_grad(set_to_none=True)
+        (discriminator_loss + 0.5 * self.r1_gamma * r1).backward()
+        self.encoder_optimizer_.step()
+
+        # 2. F and G: make D∘E call generated rows real.
+        self._freeze(self.encoder_, self.discriminator_)
+        generator_loss = F.softplus(-self._critic(self.generator_(self.mapping_(Z_prior)))).mean()
+        self.generator_optimizer_.zero_grad(set_to_none=True)
+        generator_loss.backward()
+        self.generator_optimizer_.step()
+        self._freeze(self.encoder_, self.discriminator_, frozen=False)
+
+        # 3. E and G: reconstruct w = F(z) through G and back through E.
+        with torch.no_grad():
+            w = self.mapping_(Z_prior)  # (batch, n_components)
+        latent_loss = F.mse_loss(self.encoder_(self.generator_(w)), w)
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        latent_loss.backward()
+        for optimizer in optimizers:
+            optimizer.step()
+
+        with torch.no_grad():
+            reconstruction = self._reconstruction_loss(self.generator_(self.encoder_(X)), X)
+        return torch.stack([latent_loss, discriminator_loss, generator_loss, reconstruction]).detach()
+
+    @staticmethod
+    def _freeze(*modules, frozen=True):
+        for module in modules:
+            module.requires_grad_(not frozen)
+
+    def _encode(self, X):
+        return self.encoder_(X)
+
+    def _decode(self, W):
+        return self.generator_(W)
+
+    def _generate(self, Z):
+        return self.generator_(self.mapping_(Z))
