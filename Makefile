@@ -21,7 +21,7 @@ demo: venv
 	MPLBACKEND=Agg $(PY) examples/plot_demo.py
 
 test: venv
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -q
 
 benchmark: venv
 	$(PY) benchmarks/compare.py

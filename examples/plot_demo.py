@@ -61,6 +61,12 @@ for ax, (name, model) in zip(axes.flat, models.items()):
     accuracy = heldout_knn_accuracy(Z_train, y_train, Z_test, y_test)
     ax.scatter(Z_test[:, 0], Z_test[:, 1], c=y_test, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
     ax.set_title(f"{name}\n5-NN accuracy {accuracy:.3f}, fit {seconds:.1f} s")
+    # A few held-out rows can land far out; frame the bulk (1st-99th percentile) so the
+    # panels stay comparable.
+    low, high = np.percentile(Z_test, [1, 99], axis=0)
+    pad = 0.15 * (high - low)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
     ax.set_xticks([])
     ax.set_yticks([])
     print(f"{name:32s} 5-NN {accuracy:.3f}  fit {seconds:5.1f} s", flush=True)
