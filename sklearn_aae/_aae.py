@@ -79,8 +79,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         Share of rows held out when ``early_stopping``.
     n_iter_no_change : int, default=25
         Epochs without an improvement larger than ``tol`` before training stops.
-    tol : float, default=1e-4
-        Minimum improvement of the monitored reconstruction loss.
+    tol : float or None, default=1e-4
+        Minimum improvement of the monitored reconstruction loss; ``None`` runs all
+        ``max_iter`` epochs (unless ``early_stopping``).
     warm_start : bool, default=False
         Continue from the previous fit's networks instead of starting afresh.
     precision : {'float32', 'bfloat16', 'auto'}, default='float32'

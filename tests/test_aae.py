@@ -83,3 +83,9 @@ def test_generated_rows_live_in_the_data_box():
     inside = np.all((samples > low - margin) & (samples < high + margin), axis=1).mean()
     assert inside > 0.95
     np.testing.assert_allclose(samples.mean(axis=0), X.mean(axis=0), atol=0.5 * X.std(axis=0).max())
+
+
+def test_training_improves_reconstruction(data):
+    trained = AdversarialAutoencoder(max_iter=30, **FAST).fit(data)
+    barely = AdversarialAutoencoder(max_iter=1, **FAST).fit(data)
+    assert trained.score(data) > barely.score(data) + 0.1
