@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test benchmark docs clean
+.PHONY: venv demo test benchmark examples clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,9 @@ test: venv
 
 benchmark: venv
 	$(PY) benchmarks/compare.py
+
+examples: venv
+	for script in examples/*.py; do MPLBACKEND=Agg $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

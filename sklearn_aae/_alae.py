@@ -1,5 +1,6 @@
 """ALAE: the adversarial latent autoencoder, its four networks and its three updates."""
 
+import copy
 from numbers import Integral, Real
 
 import torch
@@ -48,6 +49,10 @@ class ALAE(BaseAdversarialAutoencoder):
         Hidden widths of ``D``.
     r1_gamma : float, default=10.0
         Weight γ of the R1 gradient penalty on real rows.
+    ema_decay : float or None, default=None
+        Keep exponential moving averages of F's and G's weights (``mapping_ema_``,
+        ``generator_ema_``), updated after every minibatch with this decay, and let
+        :meth:`sample` use them. ``None`` samples with the live networks.
     activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='leaky_relu'
         Hidden activation of all networks (the paper uses LeakyReLU(0.2)).
     reconstruction_loss : {'mse', 'bce'}, default='mse'
@@ -120,6 +125,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         "mapping_layers": [Interval(Integral, 1, None, closed="left")],
         "discriminator_layer_sizes": ["array-like"],
         "r1_gamma": [Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
     }
     _feature_names_prefix = "alae"
     # The first loss is the one tol / n_iter_no_change watch and loss_curve_ records.
@@ -135,6 +141,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         hidden_layer_sizes=(512, 512),
         discriminator_layer_sizes=(256, 256),
         r1_gamma=10.0,
+        ema_decay=None,
         activation="leaky_relu",
         reconstruction_loss="mse",
         scaling="auto",
@@ -160,6 +167,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.hidden_layer_sizes = hidden_layer_sizes
         self.discriminator_layer_sizes = discriminator_layer_sizes
         self.r1_gamma = r1_gamma
+        self.ema_decay = ema_decay
         self.activation = activation
         self.reconstruction_loss = reconstruction_loss
         self.scaling = scaling
@@ -190,6 +198,11 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation), generator)
         self.discriminator_ = reset_parameters(
             mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+        if self.ema_decay is not None:
+            # Slowly moving copies of F and G, used by sample(): averaging the weights
+            # smooths the oscillation of the adversarial game (Karras et al., as in ALAE).
+            self.mapping_ema_ = copy.deepcopy(self.mapping_).requires_grad_(False)
+            self.generator_ema_ = copy.deepcopy(self.generator_).requires_grad_(False)
         # Two optimizers as in the paper's code: one for E and D, one for F and G; the
         # latent-reconstruction step steps both, and only E and G then have gradients.
         betas = (0.0, 0.99)
@@ -238,6 +251,10 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
 
         with torch.no_grad():
             reconstruction = self._reconstruction_loss(self.generator_(self.encoder_(X)), X)
+            if self.ema_decay is not None:
+                for average, live in ((self.mapping_ema_, self.mapping_), (self.generator_ema_, self.generator_)):
+                    for p_average, p_live in zip(average.parameters(), live.parameters()):
+                        p_average.lerp_(p_live, 1.0 - self.ema_decay)
         return torch.stack([latent_loss, discriminator_loss, generator_loss, reconstruction]).detach()
 
     @staticmethod
@@ -252,4 +269,6 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         return self.generator_(W)
 
     def _generate(self, Z):
+        if self.ema_decay is not None:
+            return self.generator_ema_(self.mapping_ema_(Z))
         return self.generator_(self.mapping_(Z))
