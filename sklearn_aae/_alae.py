@@ -49,10 +49,13 @@ class ALAE(BaseAdversarialAutoencoder):
         Hidden widths of ``D``.
     r1_gamma : float, default=10.0
         Weight γ of the R1 gradient penalty on real rows.
-    ema_decay : float or None, default=None
+    ema_decay : float or None, default=0.99
         Keep exponential moving averages of F's and G's weights (``mapping_ema_``,
         ``generator_ema_``), updated after every minibatch with this decay, and let
-        :meth:`sample` use them. ``None`` samples with the live networks.
+        :meth:`sample` use them, as the paper does. ``None`` samples with the live
+        networks. On digits (``benchmarks/alae_ema.py``) 0.99 brought samples closer to
+        held-out digits than no averaging (MMD 0.0100 / 0.0074 against 0.0139 / 0.0092
+        for two seeds); 0.999 averages over most of a short training and was much worse.
     activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='leaky_relu'
         Hidden activation of all networks (the paper uses LeakyReLU(0.2)).
     reconstruction_loss : {'mse', 'bce'}, default='mse'
@@ -89,6 +92,8 @@ device, random_state, verbose
         The distribution of ``z``.
     mapping_, generator_, encoder_, discriminator_ : torch.nn.Module
         F, G, E and D.
+    mapping_ema_, generator_ema_ : torch.nn.Module
+        Moving averages of F and G used by :meth:`sample` (when ``ema_decay`` is set).
     loss_curve_ : list of float
         Latent reconstruction loss ``‖F(z) - E(G(F(z)))‖²`` of each epoch.
     loss_history_ : dict of str to list of float
@@ -141,7 +146,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         hidden_layer_sizes=(512, 512),
         discriminator_layer_sizes=(256, 256),
         r1_gamma=10.0,
-        ema_decay=None,
+        ema_decay=0.99,
         activation="leaky_relu",
         reconstruction_loss="mse",
         scaling="auto",

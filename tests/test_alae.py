@@ -42,7 +42,8 @@ def test_methods_are_the_papers_maps(fitted, blobs):
         X_back = fitted.generator_(W).numpy() * fitted.scale_ + fitted.mean_
         np.testing.assert_allclose(fitted.inverse_transform(W.numpy()), X_back, rtol=1e-5, atol=1e-4)
         Z = fitted.prior_.sample(4, random_state=0)
-        generated = fitted.generator_(fitted.mapping_(torch.as_tensor(Z, dtype=torch.float32)))
+        # sample() uses the moving averages of F and G (ema_decay=0.99 by default).
+        generated = fitted.generator_ema_(fitted.mapping_ema_(torch.as_tensor(Z, dtype=torch.float32)))
     np.testing.assert_allclose(fitted.sample(4, random_state=0), generated.numpy() * fitted.scale_ + fitted.mean_,
                                rtol=1e-5, atol=1e-4)
 
@@ -96,3 +97,19 @@ def test_prior_shapes_z_not_the_embedding(blobs):
 
 def test_feature_names_prefix(fitted):
     np.testing.assert_array_equal(fitted.get_feature_names_out(), ["alae0", "alae1", "alae2"])
+
+
+def test_moving_average_of_mapping_and_generator(blobs):
+    X, _ = blobs
+    averaged = ALAE(max_iter=5, **FAST).fit(X)
+    live = ALAE(max_iter=5, ema_decay=None, **FAST).fit(X)
+    # Same training either way: the averages only change what sample() uses.
+    np.testing.assert_array_equal(averaged.transform(X), live.transform(X))
+    assert not hasattr(live, "generator_ema_")
+    Z = torch.as_tensor(live.prior_.sample(3, random_state=0), dtype=torch.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(live.sample(3, random_state=0),
+                                   live.generator_(live.mapping_(Z)).numpy() * live.scale_ + live.mean_, rtol=1e-5)
+    for p_average, p_live in zip(averaged.generator_ema_.parameters(), averaged.generator_.parameters()):
+        assert not p_average.requires_grad and not torch.equal(p_average, p_live)
+    assert not np.allclose(averaged.sample(3, random_state=0), live.sample(3, random_state=0))
