@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import umap  # noqa: E402
+from scipy.sparse import SparseEfficiencyWarning  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -34,6 +35,7 @@ from sklearn_aae.metrics import heldout_knn_accuracy  # noqa: E402
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=UserWarning)  # umap's notes on random_state
+warnings.filterwarnings("ignore", category=SparseEfficiencyWarning)  # raised inside Isomap
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
