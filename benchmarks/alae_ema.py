@@ -12,7 +12,6 @@ Usage: python benchmarks/alae_ema.py [--seeds 0 1]
 import argparse
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC

@@ -298,8 +298,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             image_shape = X.shape[1:]
             X = X.reshape(X.shape[0], -1)
         if not reset and image_shape is not None and image_shape != self.image_shape_:
-            raise ValueError(f"X holds images of shape {image_shape}, but {type(self).__name__} "
-                             f"was fitted on {'images of shape ' + str(self.image_shape_) if self.image_shape_ else 'tabular rows'}.")
+            seen = f"images of shape {self.image_shape_}" if self.image_shape_ else "tabular rows"
+            raise ValueError(f"X holds images of shape {image_shape}, but {type(self).__name__} was fitted on {seen}.")
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                           ensure_min_samples=2 if reset else 1)
         if reset:
