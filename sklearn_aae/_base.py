@@ -399,7 +399,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     # ------------------------------------------------------------------ training
     def _initialize(self, X):
-        """First-fit set-up: standardisation, device, seeds, prior, networks."""
+        """First-fit set-up: standardisation, device, seeds, prior, networks; returns X standardised."""
         hidden = np.atleast_1d(self.hidden_layer_sizes)
         if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
@@ -408,7 +408,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._autocast_dtype = resolve_precision(self.precision, self.device_)
         self._rng = check_random_state(self.random_state)
         self.prior_ = resolve_prior(self.prior, self._prior_dimension())
-        self.input_noise_ = self._resolve_input_noise(self._standardise(X))
+        X_standardised = self._standardise(X)
+        self.input_noise_ = self._resolve_input_noise(X_standardised)
         init_seed, train_seed = self._rng.randint(np.iinfo(np.int32).max, size=2)
         # nn.Linear draws a throw-away initialisation from the global RNG when it is
         # built; fork_rng puts the user's global state back afterwards.
@@ -425,15 +426,15 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
         self._best_state = None
+        return X_standardised
 
     def _fit(self, X, incremental):
         first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
         X = self._validate_input(X, reset=first_call)
-        if first_call:
-            self._initialize(X)
+        X_standardised = self._initialize(X) if first_call else self._standardise(X)
         if not incremental:
             self._no_improvement_count = 0
-        X_train = self._tensor(self._standardise(X))
+        X_train = self._tensor(X_standardised)
         X_valid = None
         if self.early_stopping and not incremental:
             n_valid = max(1, int(round(self.validation_fraction * X.shape[0])))
@@ -454,7 +455,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 watching = self.tol is not None or self.early_stopping
                 if not incremental and watching and self._no_improvement_count > self.n_iter_no_change:
                     converged = True
-                    logger.info("%s stopped after %d epochs: no improvement > tol=%g for %d epochs.",
+                    logger.info("%s stopped after %d epochs: no improvement > tol=%s for %d epochs.",
                                 type(self).__name__, self.n_iter_, self.tol, self.n_iter_no_change)
                     break
         except KeyboardInterrupt:
