@@ -194,7 +194,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return self._batched(self._encode, self._standardise(X))
+        return self._batched(self._encode, X, standardise=True)
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space, units and shape.
@@ -210,7 +210,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             Reconstructed rows in the units (and image shape) of the training data.
         """
         check_is_fitted(self)
-        return self._to_input_space(self._batched(self._decode, self._check_codes(X)))
+        return self._reshape_output(self._batched(self._decode, self._check_codes(X), to_input_space=True))
 
     def sample(self, n_samples=1, random_state=None):
         """Generate new rows: draw codes from the prior and decode them.
@@ -231,7 +231,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         Z = self.prior_.sample(n_samples, random_state=random_state)
-        return self._to_input_space(self._batched(self._generate, Z))
+        return self._reshape_output(self._batched(self._generate, Z, to_input_space=True))
 
     def score(self, X, y=None):
         """Negative mean reconstruction error of ``X`` (higher is better).
@@ -254,7 +254,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        return -self._reconstruction_error(self._standardise(X))
+        return -self._reconstruction_error(X)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: ``aae0, aae1, ...`` (``alae0, ...`` for ALAE).
@@ -312,24 +312,21 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self.reconstruction_loss == "bce":
             # Cross-entropy compares probabilities: keep [0, 1] data as it is.
             self.mean_, self.scale_ = np.zeros(X.shape[1]), np.ones(X.shape[1])
-        elif self.scaling == "global" or (self.scaling == "auto" and self.image_shape_ is not None):
+            return
+        mean, std = _column_moments(X)
+        if self.scaling == "global" or (self.scaling == "auto" and self.image_shape_ is not None):
             # Features that share one unit (pixels) keep their relative sizes: a rarely
             # lit pixel is not blown up to the weight of a busy one.
-            self.mean_ = np.full(X.shape[1], X.mean())
-            self.scale_ = np.full(X.shape[1], X.std() or 1.0)
+            overall = mean.mean()
+            overall_std = np.sqrt(np.mean(std ** 2 + (mean - overall) ** 2))
+            self.mean_ = np.full(X.shape[1], overall)
+            self.scale_ = np.full(X.shape[1], overall_std or 1.0)
         else:
-            self.mean_ = X.mean(axis=0)
-            std = X.std(axis=0)
+            self.mean_ = mean
             self.scale_ = np.where(std > 10 * np.finfo(std.dtype).eps, std, 1.0)
 
     def _standardise(self, X):
         return (X - self.mean_) / self.scale_
-
-    def _to_input_space(self, X_raw):
-        if self.reconstruction_loss == "bce":
-            X_raw = 1.0 / (1.0 + np.exp(-X_raw))  # logits to probabilities
-        X = X_raw * self.scale_ + self.mean_
-        return X if self.image_shape_ is None else X.reshape((X.shape[0],) + tuple(self.image_shape_))
 
     def _check_codes(self, Z):
         Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
@@ -351,12 +348,31 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             module.train(mode)
 
     @torch.no_grad()
-    def _batched(self, fn, X):
-        """Apply ``fn`` to ``X`` in fixed-size chunks, in eval mode; float64 numpy out."""
+    def _batched(self, fn, X, *, standardise=False, to_input_space=False):
+        """Apply ``fn`` to ``X`` chunk by chunk, in eval mode; float64 numpy out.
+
+        Standardising the input and mapping the output back to the data's units happen
+        per chunk too, so memory beyond the input and the result stays constant.
+        """
         self._set_training(False)
-        chunks = [fn(self._tensor(X[i:i + _INFERENCE_CHUNK])).float().cpu().numpy()
-                  for i in range(0, X.shape[0], _INFERENCE_CHUNK)]
-        return np.concatenate(chunks).astype(np.float64)
+        out = None
+        for start in range(0, X.shape[0], _INFERENCE_CHUNK):
+            chunk = X[start:start + _INFERENCE_CHUNK]
+            result = fn(self._tensor(self._standardise(chunk) if standardise else chunk)).float().cpu().numpy()
+            if to_input_space:
+                result = self._unstandardise(result)
+            if out is None:
+                out = np.empty((X.shape[0], result.shape[1]))
+            out[start:start + chunk.shape[0]] = result
+        return out
+
+    def _unstandardise(self, X_raw):
+        if self.reconstruction_loss == "bce":
+            X_raw = 1.0 / (1.0 + np.exp(-X_raw))  # logits to probabilities
+        return X_raw * self.scale_ + self.mean_
+
+    def _reshape_output(self, X):
+        return X if self.image_shape_ is None else X.reshape((X.shape[0],) + tuple(self.image_shape_))
 
     def _corrupt(self, X):
         """Training input of the encoder: X plus Gaussian noise when ``input_noise`` > 0.
@@ -378,7 +394,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         if self.input_noise != "auto":
             return float(self.input_noise)
-        rows = X[self._rng.permutation(X.shape[0])[:2000]]
+        rows = self._standardise(X[self._rng.permutation(X.shape[0])[:2000]])
         distances, _ = NearestNeighbors(n_neighbors=2).fit(rows).kneighbors(rows)
         return float(1.5 * np.median(distances[:, 1]) / np.sqrt(X.shape[1]))
 
@@ -388,18 +404,21 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         return F.mse_loss(raw, X)
 
     @torch.no_grad()
-    def _reconstruction_error(self, X):
+    def _reconstruction_error(self, X, rows=None):
+        """Mean reconstruction loss of raw rows ``X`` (or of ``X[rows]``), chunk by chunk."""
         self._set_training(False)
+        n_rows = X.shape[0] if rows is None else len(rows)
         total = 0.0
-        for i in range(0, X.shape[0], _INFERENCE_CHUNK):
-            chunk = self._tensor(X[i:i + _INFERENCE_CHUNK])
+        for start in range(0, n_rows, _INFERENCE_CHUNK):
+            chunk = X[start:start + _INFERENCE_CHUNK] if rows is None else X[rows[start:start + _INFERENCE_CHUNK]]
+            chunk = self._tensor(self._standardise(chunk))
             loss = self._reconstruction_loss(self._decode(self._encode(chunk)).float(), chunk)
             total += loss.item() * chunk.shape[0]
-        return total / X.shape[0]
+        return total / n_rows
 
     # ------------------------------------------------------------------ training
     def _initialize(self, X):
-        """First-fit set-up: standardisation, device, seeds, prior, networks; returns X standardised."""
+        """First-fit set-up: standardisation, device, seeds, prior, networks."""
         hidden = np.atleast_1d(self.hidden_layer_sizes)
         if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}.")
@@ -408,8 +427,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._autocast_dtype = resolve_precision(self.precision, self.device_)
         self._rng = check_random_state(self.random_state)
         self.prior_ = resolve_prior(self.prior, self._prior_dimension())
-        X_standardised = self._standardise(X)
-        self.input_noise_ = self._resolve_input_noise(X_standardised)
+        self.input_noise_ = self._resolve_input_noise(X)
         init_seed, train_seed = self._rng.randint(np.iinfo(np.int32).max, size=2)
         # nn.Linear draws a throw-away initialisation from the global RNG when it is
         # built; fork_rng puts the user's global state back afterwards.
@@ -426,32 +444,35 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
         self._best_state = None
-        return X_standardised
 
     def _fit(self, X, incremental):
         first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
         X = self._validate_input(X, reset=first_call)
-        X_standardised = self._initialize(X) if first_call else self._standardise(X)
+        if first_call:
+            self._initialize(X)
         if not incremental:
             self._no_improvement_count = 0
-        X_train = self._tensor(X_standardised)
-        X_valid = None
+        train_rows, valid_rows = np.arange(X.shape[0]), None
         if self.early_stopping and not incremental:
             n_valid = max(1, int(round(self.validation_fraction * X.shape[0])))
             if X.shape[0] - n_valid < 1:
                 raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
             order = self._rng.permutation(X.shape[0])
-            X_valid, X_train = X_train[order[:n_valid]], X_train[order[n_valid:]]
-        self._run_epochs(X_train, X_valid, 1 if incremental else self.max_iter, incremental)
+            valid_rows, train_rows = order[:n_valid], order[n_valid:]
+        data = _TrainingRows(X, train_rows, self.mean_, self.scale_, self.device_)
+        self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
         return self
 
-    def _run_epochs(self, X_train, X_valid, n_epochs, incremental):
-        progress = tqdm(range(n_epochs), desc=type(self).__name__, unit="epoch", disable=not self.verbose)
+    def _run_epochs(self, data, X, valid_rows, n_epochs, incremental):
+        # One tick per row, not per epoch: on large data the bar shows rows/s and the time
+        # left within the first epoch.
+        progress = tqdm(total=n_epochs * len(data), desc=type(self).__name__, unit="rows", unit_scale=True,
+                        disable=not self.verbose)
         converged = False
         try:
-            for _ in progress:
-                losses = self._run_epoch(X_train)
-                self._record_epoch(losses, X_valid, progress)
+            for _ in range(n_epochs):
+                losses = self._run_epoch(data, progress)
+                self._record_epoch(losses, X, valid_rows, progress)
                 watching = self.tol is not None or self.early_stopping
                 if not incremental and watching and self._no_improvement_count > self.n_iter_no_change:
                     converged = True
@@ -471,24 +492,30 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                           "reconstruction loss is still improving; raise max_iter for a closer fit.",
                           ConvergenceWarning)
 
-    def _run_epoch(self, X):
+    def _run_epoch(self, data, progress):
         """One shuffled pass; losses are summed on the device and read once at the end."""
-        n_samples = X.shape[0]
+        n_samples = len(data)
         batch_size = min(self.batch_size, n_samples)
-        Z_prior = self._tensor(self.prior_.sample(n_samples, random_state=self._rng))
+        # Prior samples are drawn a block of batches at a time: one numpy call per block,
+        # memory independent of n_samples.
+        block = batch_size * max(1, _INFERENCE_CHUNK // batch_size)
         order = torch.randperm(n_samples, generator=self._generator, device=self.device_)
         self._set_training(True)
         total = torch.zeros(len(self._loss_names), device=self.device_)
-        for start in range(0, n_samples, batch_size):
-            idx = order[start:start + batch_size]
-            with torch.autocast(self.device_.type, dtype=self._autocast_dtype or torch.bfloat16,
-                                enabled=self._autocast_dtype is not None):
-                losses = self._train_step(X[idx], Z_prior[start:start + batch_size])
-            total += losses.float() * idx.shape[0]
+        for block_start in range(0, n_samples, block):
+            n_block = min(block, n_samples - block_start)
+            Z_prior = self._tensor(self.prior_.sample(n_block, random_state=self._rng))
+            for start in range(0, n_block, batch_size):
+                idx = order[block_start + start:block_start + start + batch_size]
+                with torch.autocast(self.device_.type, dtype=self._autocast_dtype or torch.bfloat16,
+                                    enabled=self._autocast_dtype is not None):
+                    losses = self._train_step(data.batch(idx), Z_prior[start:start + batch_size])
+                total += losses.float() * idx.shape[0]
+                progress.update(idx.shape[0])
         self.t_ += n_samples
         return (total / n_samples).tolist()
 
-    def _record_epoch(self, losses, X_valid, progress):
+    def _record_epoch(self, losses, X, valid_rows, progress):
         self.n_iter_ += 1
         for name, value in zip(self._loss_names, losses):
             if not np.isfinite(value):
@@ -499,8 +526,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 )
             self.loss_history_[name].append(value)
         self.loss_curve_.append(losses[0])
-        if X_valid is not None:
-            score = -self._reconstruction_error(X_valid)
+        if valid_rows is not None:
+            score = -self._reconstruction_error(X, valid_rows)
             self.validation_scores_.append(score)
             self._update_no_improvement(-score, -self.best_validation_score_)
             if score > self.best_validation_score_:
@@ -509,7 +536,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         else:
             self._update_no_improvement(losses[0], self.best_loss_)
         self.best_loss_ = min(self.best_loss_, losses[0])
-        progress.set_postfix({name: f"{v:.4f}" for name, v in zip(self._loss_names, losses)}, refresh=False)
+        progress.set_postfix({"epoch": self.n_iter_, **{name: f"{v:.4f}" for name, v in zip(self._loss_names, losses)}},
+                             refresh=False)
 
     def _update_no_improvement(self, loss, best):
         # The rule of MLPRegressor: an epoch counts as no improvement unless it beats the
@@ -558,6 +586,52 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         else:
             self._generator.manual_seed(seed)
         self._best_state = None
+
+
+class _TrainingRows:
+    """The training rows as the loop sees them: standardised float32 minibatches by index.
+
+    On the CPU the rows stay in the caller's array (a zero-copy tensor view) and each
+    minibatch is standardised as it is gathered, so training adds no copy of the data.
+    On a GPU one float32 copy lives on the device, moved there in chunks.
+    """
+
+    def __init__(self, X, rows, mean, scale, device):
+        X = np.ascontiguousarray(X)
+        self.rows = torch.as_tensor(rows, device=device)
+        if device.type == "cpu":
+            with warnings.catch_warnings():
+                # A read-only array (a memory map, say) is only ever read here.
+                warnings.simplefilter("ignore", UserWarning)
+                self.data = torch.from_numpy(X)
+        else:
+            self.data = torch.empty(X.shape, dtype=torch.float32, device=device)
+            for start in range(0, X.shape[0], _INFERENCE_CHUNK):
+                self.data[start:start + _INFERENCE_CHUNK] = torch.from_numpy(
+                    np.asarray(X[start:start + _INFERENCE_CHUNK], dtype=np.float32)).to(device)
+        self.mean = torch.as_tensor(mean, dtype=self.data.dtype, device=device)
+        self.scale = torch.as_tensor(scale, dtype=self.data.dtype, device=device)
+
+    def __len__(self):
+        return self.rows.shape[0]
+
+    def batch(self, positions):
+        """Standardised float32 rows at ``positions`` (indices into the training rows)."""
+        return ((self.data[self.rows[positions]] - self.mean) / self.scale).to(torch.float32)
+
+
+def _column_moments(X, chunk=65536):
+    """Per-column mean and standard deviation in float64, without a full-size temporary."""
+    n_samples = X.shape[0]
+    mean = np.zeros(X.shape[1])
+    for start in range(0, n_samples, chunk):
+        mean += X[start:start + chunk].sum(axis=0, dtype=np.float64)
+    mean /= n_samples
+    sum_sq = np.zeros(X.shape[1])
+    for start in range(0, n_samples, chunk):
+        centred = X[start:start + chunk] - mean
+        sum_sq += np.einsum("ij,ij->j", centred, centred)
+    return mean, np.sqrt(sum_sq / n_samples)
 
 
 def _device_available(device):

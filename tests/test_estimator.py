@@ -229,7 +229,9 @@ def test_verbose_progress_bar(Estimator, blobs, capsys):
     X, _ = blobs
     make_estimator(Estimator, max_iter=2, verbose=True).fit(X)
     err = capsys.readouterr().err
-    assert Estimator.__name__ in err and "2/2" in err and "reconstruction=" in err
+    # One tick per training row: 2 epochs of 300 rows, with the rate and the epoch count.
+    assert Estimator.__name__ in err and "600/600" in err and "rows/s" in err
+    assert "epoch=2" in err and "reconstruction=" in err
 
 
 def test_divergence_is_a_clear_error(Estimator, blobs):
