@@ -180,14 +180,14 @@ def main():
             rates[name].append(getattr(contender, "samples", args.rows) / elapsed)
     median = {name: statistics.median(r) for name, r in rates.items()}
     limit = median["matmul limit, batch 256, float32"]
+    flop = contenders["matmul limit, batch 256, float32"].flop_per_sample
     tutorial = median["tutorial, batch 64"]
 
     auto = resolve_precision("auto", torch.device("cpu"))
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; precision='auto' means {auto or 'float32'} here.")
     print(f"Data: {args.rows:,} rows x {N_FEATURES} features; median of {args.rounds} rounds. "
-          f"One AAE step is {contenders['matmul limit, batch 256, float32'].flop_per_sample / 1e6:.1f} "
-          f"MFLOP per sample; matmul limit {limit * contenders['matmul limit, batch 256, float32'].flop_per_sample / 1e9:.0f} GFLOP/s.\n")
+          f"One AAE step is {flop / 1e6:.1f} MFLOP per sample; matmul limit {limit * flop / 1e9:.0f} GFLOP/s.\n")
     print("| contender | training samples/s | vs fp32 matmul limit | vs tutorial batch 64 |")
     print("|---|---|---|---|")
     for name, rate in median.items():
