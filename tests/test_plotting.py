@@ -76,7 +76,7 @@ def test_plot_samples_tiles_images(fitted):
     np.testing.assert_allclose(grid[10:18, 10:18], images[6])  # row 1, column 1
     assert np.ma.getmaskarray(grid)[8, 0]  # the padding is blank (NaN, masked by matplotlib)
     flat = plot_samples(images.reshape(10, 64)).images[0].get_array()  # square rows: 8x8
-    assert flat.shape == (4 * 9 - 1, 4 * 9 - 1)  # ceil(sqrt(10)) = 4 columns and rows
+    assert flat.shape == (3 * 9 - 1, 4 * 9 - 1)  # ceil(sqrt(10)) = 4 columns, so 3 rows
     with pytest.raises(ValueError, match="not square"):
         plot_samples(np.zeros((3, 10)))
     assert plot_samples(np.zeros((3, 10)), image_shape=(2, 5)).images[0].get_array().shape == (5, 17)
