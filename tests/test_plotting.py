@@ -79,7 +79,7 @@ def test_plot_samples_tiles_images(fitted):
     assert flat.shape == (3 * 9 - 1, 4 * 9 - 1)  # ceil(sqrt(10)) = 4 columns, so 3 rows
     with pytest.raises(ValueError, match="not square"):
         plot_samples(np.zeros((3, 10)))
-    assert plot_samples(np.zeros((3, 10)), image_shape=(2, 5)).images[0].get_array().shape == (5, 17)
+    assert plot_samples(np.zeros((3, 10)), image_shape=(2, 5)).images[0].get_array().shape == (5, 11)
 
 
 def test_plot_loss_curve_has_one_line_per_loss(fitted):
