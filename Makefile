@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test benchmark examples clean
+.PHONY: venv demo test benchmark examples docs clean
 
 venv: $(STAMP)
 
@@ -29,5 +29,11 @@ benchmark: venv
 examples: venv
 	for script in examples/*.py; do MPLBACKEND=Agg $(PY) $$script || exit 1; done
 
+# The site, with every example run by sphinx-gallery; warnings are errors.
+# Open docs/_build/html/index.html afterwards.
+docs: venv
+	$(PY) -m pip install --quiet -e ".[docs]"
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build docs/generated docs/auto_examples

@@ -117,7 +117,7 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         Best of ``validation_scores_``.
     input_noise_ : float
         Input noise used in training (resolved from ``input_noise``).
-    mean_, scale_ : ndarray of shape (n_features_in_,)
+    mean_, scale_ : ndarray of shape (`n_features_in_`,)
         Internal standardisation.
     image_shape_ : tuple or None
         Shape of one image when fitted on images, else None.
@@ -125,7 +125,7 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         Device the networks live on.
     n_features_in_ : int
         Number of features (pixels for images) seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X was a DataFrame with string column names.
 
     See Also

@@ -163,7 +163,7 @@ class GaussianMixturePrior(Prior):
     Component ``k`` is centred at angle ``2πk / n_modes`` and distance ``radius`` from the
     origin, stretched along the radius (``radial_std``) and thin across it
     (``tangential_std``). Beyond the first two dimensions every coordinate is
-    N(0, ``radial_std``²), so the mixture is defined in any dimension ≥ 2.
+    N(0, ``radial_std ** 2``), so the mixture is defined in any dimension ≥ 2.
 
     Parameters
     ----------
