@@ -72,6 +72,21 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         median nearest-neighbour distance between training rows divided by
         √n_features: about the gap between neighbouring rows. The value used is
         ``input_noise_``.
+    n_neighbors : int or None, default=None
+        Turn on the neighbourhood-preserving loss of parametric UMAP (Sainburg et al.,
+        2021): build UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training
+        rows (counting the row itself, as in umap-learn) once per ``fit``, and add to the
+        encoder's loss UMAP's cross-entropy on the codes of sampled edges (pulled
+        together) and non-edges (pushed apart). Neighbourhoods of the embedding then
+        follow those of the data, while the prior still decides its overall shape. The
+        graph comes from umap-learn (``pip install umap-learn``). ``None`` trains the
+        plain AAE of the paper.
+    neighbor_weight : float, default=1.0
+        Weight of the neighbourhood loss against the reconstruction loss.
+    min_dist : float, default=0.1
+        How tightly neighbours may pack, as in umap-learn: the curve
+        ``1 / (1 + a d^{2b})`` that turns code distances into edge probabilities is
+        fitted to it (``umap.umap_.find_ab_params``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction
         error stops improving; the best weights are restored.
@@ -108,7 +123,8 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     loss_curve_ : list of float
         Reconstruction loss of each epoch (the monitored loss).
     loss_history_ : dict of str to list of float
-        Per-epoch 'reconstruction', 'discriminator' and 'generator' losses.
+        Per-epoch 'reconstruction', 'discriminator' and 'generator' losses, and
+        'neighbors' (the graph loss) when ``n_neighbors`` is set.
     best_loss_ : float
         Lowest training reconstruction loss.
     validation_scores_ : list of float or None
@@ -146,6 +162,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     ----------
     Makhzani, A., Shlens, J., Jaitly, N., Goodfellow, I., & Frey, B. (2016).
     Adversarial Autoencoders. ICLR workshop, arXiv:1511.05644.
+
+    Sainburg, T., McInnes, L., & Gentner, T. Q. (2021). Parametric UMAP Embeddings for
+    Representation and Semisupervised Learning. Neural Computation, 33(11), 2881-2907.
 
     Examples
     --------
@@ -185,6 +204,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         learning_rate_init=1e-3,
         alpha=0.0,
         input_noise="auto",
+        n_neighbors=None,
+        neighbor_weight=1.0,
+        min_dist=0.1,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
@@ -209,6 +231,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.input_noise = input_noise
+        self.n_neighbors = n_neighbors
+        self.neighbor_weight = neighbor_weight
+        self.min_dist = min_dist
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -250,10 +275,17 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         self.discriminator_.requires_grad_(False)
         generator_loss = F.softplus(-self.discriminator_(Z)).mean()
         self.discriminator_.requires_grad_(True)
+        loss = reconstruction_loss + self.adversarial_weight * generator_loss
+        losses = [reconstruction_loss, discriminator_loss, generator_loss]
+        if self.n_neighbors is not None:
+            neighbor_loss = self._neighbor_loss(lambda rows: self.encoder_(rows, generator=self._generator),
+                                                X.shape[0])
+            loss = loss + self.neighbor_weight * neighbor_loss
+            losses.append(neighbor_loss)
         self.autoencoder_optimizer_.zero_grad(set_to_none=True)
-        (reconstruction_loss + self.adversarial_weight * generator_loss).backward()
+        loss.backward()
         self.autoencoder_optimizer_.step()
-        return torch.stack([reconstruction_loss, discriminator_loss, generator_loss]).detach()
+        return torch.stack(losses).detach()
 
     def _encode(self, X):
         return self.encoder_(X, sample=False)

@@ -81,6 +81,14 @@ class ALAE(BaseAdversarialAutoencoder):
         ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs: in ALAE's
         three-player game no loss settles when training is done (stopping on the latent
         loss ended training after ~55 epochs, with worse codes).
+    n_neighbors : int or None, default=None
+        Add UMAP's neighbour-graph loss on the embedding ``w = E(x)`` to the encoder's
+        step with the discriminator, so that neighbourhoods of ``w`` follow those of the
+        data (see :class:`AdversarialAutoencoder`). ``None`` trains the plain ALAE.
+    neighbor_weight : float, default=1.0
+        Weight of the neighbourhood loss in that step.
+    min_dist : float, default=0.1
+        How tightly neighbours may pack in ``w``, as in umap-learn.
     early_stopping, validation_fraction, n_iter_no_change, warm_start, precision, \
 device, random_state, verbose
         As in :class:`AdversarialAutoencoder`; ``early_stopping`` watches the held-out
@@ -98,7 +106,8 @@ device, random_state, verbose
         Latent reconstruction loss ``‖F(z) - E(G(F(z)))‖²`` of each epoch.
     loss_history_ : dict of str to list of float
         Per-epoch 'latent', 'discriminator', 'generator' and 'reconstruction' (pixel
-        reconstruction of the training rows, measured, not trained) losses.
+        reconstruction of the training rows, measured, not trained) losses, and
+        'neighbors' when ``n_neighbors`` is set.
     n_iter_, t_, best_loss_, validation_scores_, best_validation_score_, mean_, \
 scale_, image_shape_, device_, n_features_in_, feature_names_in_
         As in :class:`AdversarialAutoencoder`.
@@ -155,6 +164,9 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         learning_rate_init=5e-4,
         alpha=0.0,
         input_noise=0.0,
+        n_neighbors=None,
+        neighbor_weight=1.0,
+        min_dist=0.1,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
@@ -181,6 +193,9 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
         self.input_noise = input_noise
+        self.n_neighbors = n_neighbors
+        self.neighbor_weight = neighbor_weight
+        self.min_dist = min_dist
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -216,6 +231,10 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.generator_optimizer_ = adam([*self.mapping_.parameters(), *self.generator_.parameters()],
                                          self.learning_rate_init, betas=betas, weight_decay=self.alpha)
 
+    def _neighbor_code_scale(self):
+        # The embedding w is not matched to the prior, so it may take umap-learn's scale.
+        return 1.0
+
     def _critic(self, X):
         return self.discriminator_(self.encoder_(X))  # (batch, 1)
 
@@ -232,8 +251,13 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         if self.r1_gamma > 0:
             (slope,) = torch.autograd.grad(real_score.sum(), real, create_graph=True)
             penalty = 0.5 * self.r1_gamma * slope.float().pow(2).sum(dim=1).mean()
+        loss = discriminator_loss + penalty
+        if self.n_neighbors is not None:
+            # E alone shapes the embedding w, so its step with D carries the graph loss.
+            neighbor_loss = self._neighbor_loss(self.encoder_, X.shape[0])
+            loss = loss + self.neighbor_weight * neighbor_loss
         self.encoder_optimizer_.zero_grad(set_to_none=True)
-        (discriminator_loss + penalty).backward()
+        loss.backward()
         self.encoder_optimizer_.step()
 
         # 2. F and G: make D∘E call generated rows real.
@@ -260,7 +284,10 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
                 for average, live in ((self.mapping_ema_, self.mapping_), (self.generator_ema_, self.generator_)):
                     for p_average, p_live in zip(average.parameters(), live.parameters()):
                         p_average.lerp_(p_live, 1.0 - self.ema_decay)
-        return torch.stack([latent_loss, discriminator_loss, generator_loss, reconstruction]).detach()
+        losses = [latent_loss, discriminator_loss, generator_loss, reconstruction]
+        if self.n_neighbors is not None:
+            losses.append(neighbor_loss)
+        return torch.stack(losses).detach()
 
     @staticmethod
     def _freeze(*modules, frozen=True):

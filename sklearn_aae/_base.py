@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from ._graph import NeighborGraph
 from .networks import ACTIVATIONS
 from .priors import _PRIORS, Prior, resolve_prior
 
@@ -33,6 +34,11 @@ logger = logging.getLogger(__name__)
 
 # Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
 _INFERENCE_CHUNK = 8192
+# Neighbour-graph edges drawn per training row of a minibatch, and non-edges per edge
+# (umap-learn's negative_sample_rate).
+_EDGES_PER_ROW = 4
+_NEGATIVE_SAMPLE_RATE = 5
+_CODE_SCALE_PER_PRIOR_STD = 0.3
 
 
 def resolve_device(device):
@@ -98,6 +104,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
+        "neighbor_weight": [Interval(Real, 0, None, closed="neither")],
+        "min_dist": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -131,6 +140,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     def _decode(self, Z):
         """Raw generator output for codes ``Z``: standardised rows, or logits for 'bce'."""
 
+    def _active_loss_names(self):
+        """``_loss_names``, plus 'neighbors' when the graph loss is on."""
+        return self._loss_names + (("neighbors",) if self.n_neighbors is not None else ())
+
     def _prior_dimension(self):
         """Dimension of the prior samples; the AAE matches its codes to them directly."""
         return self.n_components
@@ -162,6 +175,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """Train for one pass over ``X``, continuing from the current state.
 
         The first call fits the standardisation on its chunk; later chunks reuse it.
+        With ``n_neighbors`` set, each call builds the neighbour graph of its own chunk:
+        neighbours are only sought within the chunk, so chunks should be large (thousands
+        of rows) for the graph to resemble that of the whole data.
 
         Parameters
         ----------
@@ -438,7 +454,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._generator = torch.Generator(device=self.device_).manual_seed(int(train_seed))
         self.n_iter_, self.t_ = 0, 0
         self.loss_curve_ = []
-        self.loss_history_ = {name: [] for name in self._loss_names}
+        self.loss_history_ = {name: [] for name in self._active_loss_names()}
         self.best_loss_ = np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
@@ -460,8 +476,55 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             order = self._rng.permutation(X.shape[0])
             valid_rows, train_rows = order[:n_valid], order[n_valid:]
         data = _TrainingRows(X, train_rows, self.mean_, self.scale_, self.device_)
-        self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
+        self._neighbor_graph = self._build_neighbor_graph(X, train_rows, data)
+        try:
+            self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
+        finally:
+            # The graph (and its view of the caller's rows) is only needed while training.
+            self._neighbor_graph = None
         return self
+
+    def _build_neighbor_graph(self, X, train_rows, data):
+        """UMAP's fuzzy k-NN graph of the training rows (those given to this call), or None.
+
+        Distances are taken between the rows as given, as umap-learn takes them: on
+        load_digits the per-feature standardisation the networks see blows up rarely lit
+        border pixels, and 15-NN accuracy on held-out rows drops from 0.974 to 0.954.
+        """
+        if self.n_neighbors is None:
+            return None
+        if len(train_rows) < 2:
+            raise ValueError("n_neighbors needs at least 2 training rows to build a neighbour graph.")
+        rows = X if len(train_rows) == X.shape[0] else X[train_rows]
+        graph = NeighborGraph(rows, self.n_neighbors, min_dist=self.min_dist,
+                              code_scale=self._neighbor_code_scale(), negative_sample_rate=_NEGATIVE_SAMPLE_RATE,
+                              random_state=self._rng, device=self.device_)
+        graph.rows = data
+        return graph
+
+    def _neighbor_code_scale(self):
+        """Code distance that counts as one unit of a umap-learn embedding.
+
+        umap-learn's curve for ``min_dist`` assumes embeddings about ten units across,
+        while the AAE's codes must fill the prior, a few units across: unscaled, the
+        graph's repulsion pushes clusters out of the prior and the two losses fight.
+        Scaling by the prior's spread lets both hold (an RMS of 1 gives 0.3).
+        """
+        Z = self.prior_.sample(1000, random_state=0)
+        return _CODE_SCALE_PER_PRIOR_STD * float(np.sqrt(np.mean(np.var(Z, axis=0))))
+
+    def _neighbor_loss(self, encode, batch_size):
+        """UMAP's graph loss on the training codes of a fresh minibatch of edges.
+
+        ``encode`` maps standardised rows to training-mode codes. The end points get the
+        same input noise as the minibatch, so the encoder learns to keep neighbours
+        together for rows near, not only at, the training rows.
+        """
+        graph = self._neighbor_graph
+        head, tail = graph.sample_edges(batch_size * _EDGES_PER_ROW, self._generator)
+        Z = encode(self._corrupt(graph.rows.batch(torch.cat([head, tail]))))  # (2 * n_edges, n_components)
+        Z_head, Z_tail = Z.chunk(2)
+        return graph.loss(Z_head, Z_tail, self._generator)
 
     def _run_epochs(self, data, X, valid_rows, n_epochs, incremental):
         # One tick per row, not per epoch: on large data the bar shows rows/s and the time
@@ -501,7 +564,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         block = batch_size * max(1, _INFERENCE_CHUNK // batch_size)
         order = torch.randperm(n_samples, generator=self._generator, device=self.device_)
         self._set_training(True)
-        total = torch.zeros(len(self._loss_names), device=self.device_)
+        total = torch.zeros(len(self._active_loss_names()), device=self.device_)
         for block_start in range(0, n_samples, block):
             n_block = min(block, n_samples - block_start)
             Z_prior = self._tensor(self.prior_.sample(n_block, random_state=self._rng))
@@ -517,7 +580,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     def _record_epoch(self, losses, X, valid_rows, progress):
         self.n_iter_ += 1
-        for name, value in zip(self._loss_names, losses):
+        for name, value in zip(self._active_loss_names(), losses):
             if not np.isfinite(value):
                 raise FloatingPointError(
                     f"{type(self).__name__} diverged in epoch {self.n_iter_}: the {name} loss is {value}. "
@@ -536,8 +599,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         else:
             self._update_no_improvement(losses[0], self.best_loss_)
         self.best_loss_ = min(self.best_loss_, losses[0])
-        progress.set_postfix({"epoch": self.n_iter_, **{name: f"{v:.4f}" for name, v in zip(self._loss_names, losses)}},
-                             refresh=False)
+        progress.set_postfix(
+            {"epoch": self.n_iter_, **{name: f"{v:.4f}" for name, v in zip(self._active_loss_names(), losses)}},
+            refresh=False)
 
     def _update_no_improvement(self, loss, best):
         # The rule of MLPRegressor: an epoch counts as no improvement unless it beats the

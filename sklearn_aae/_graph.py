@@ -1,0 +1,109 @@
+"""UMAP's fuzzy neighbour graph and its cross-entropy loss on codes (parametric UMAP).
+
+The graph and the curve ``φ(d) = 1 / (1 + a d^{2b})`` come from umap-learn itself
+(``fuzzy_simplicial_set``, ``find_ab_params``); this module only keeps the graph as flat
+edge tensors, draws minibatches of edges from it and computes the loss of Sainburg,
+McInnes & Gentner (2021) on the codes of their end points.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.neighbors import NearestNeighbors
+
+# Below this many rows the exact k-NN search is cheaper than building an NN-descent index
+# (and needs no numba compilation); umap-learn draws its own line at 4,096 too.
+_EXACT_KNN_MAX_ROWS = 4096
+
+
+def _import_umap():
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba / tensorflow notices at import
+            import umap.umap_
+    except ImportError as exc:
+        raise ImportError("n_neighbors needs umap-learn for the neighbour graph: pip install umap-learn") from exc
+    return umap.umap_
+
+
+def nearest_neighbors(X, n_neighbors, random_state):
+    """Indices and distances of each row's ``n_neighbors`` nearest rows, itself first."""
+    if X.shape[0] <= _EXACT_KNN_MAX_ROWS:
+        distances, indices = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X)
+        return indices, distances
+    indices, distances, _ = _import_umap().nearest_neighbors(
+        X, n_neighbors, "euclidean", {}, False, random_state, low_memory=True, n_jobs=1)
+    return indices, distances
+
+
+class NeighborGraph:
+    """The fuzzy k-NN graph of the training rows, as edges to draw minibatches from.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training rows; edges index these rows.
+    n_neighbors : int
+        Neighbourhood size, counting the row itself (as in umap-learn).
+    min_dist : float
+        The curve φ's parameter, fitted with umap-learn's ``find_ab_params`` (spread 1).
+    code_scale : float
+        Codes are divided by it before distances are taken: the size, in code units, of
+        one unit of a umap-learn embedding.
+    negative_sample_rate : int
+        Non-edges drawn per edge.
+    random_state : RandomState
+        Seeds the approximate neighbour search on large data.
+    device : torch.device
+        Where the edge tensors live.
+    """
+
+    def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device):
+        umap_ = _import_umap()
+        n_neighbors = min(n_neighbors, X.shape[0])
+        knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+        graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
+                                                 knn_indices=knn_indices, knn_dists=knn_distances)
+        graph = graph.tocoo()
+        self.head = torch.as_tensor(graph.row.astype(np.int64), device=device)
+        self.tail = torch.as_tensor(graph.col.astype(np.int64), device=device)
+        # Drawing edges with probability ∝ weight (inverse-CDF on the cumulative weights)
+        # is what umap-learn's epochs_per_sample schedule does on average.
+        self.cumulative_weight = torch.as_tensor(np.cumsum(graph.data, dtype=np.float64), device=device)
+        a, b = umap_.find_ab_params(1.0, min_dist)
+        self.a, self.b = float(a), float(b)
+        self.code_scale = code_scale
+        self.negative_sample_rate = negative_sample_rate
+
+    @property
+    def n_edges(self):
+        return self.head.shape[0]
+
+    def sample_edges(self, n_edges, generator):
+        """Positions (head, tail) of ``n_edges`` edges drawn with probability ∝ weight."""
+        total = self.cumulative_weight[-1]
+        draws = torch.rand(n_edges, generator=generator, device=total.device, dtype=total.dtype) * total
+        edges = torch.searchsorted(self.cumulative_weight, draws).clamp_(max=self.n_edges - 1)
+        return self.head[edges], self.tail[edges]
+
+    def loss(self, Z_head, Z_tail, generator):
+        """UMAP's fuzzy-set cross-entropy of a batch of edges and of sampled non-edges.
+
+        Edges (head, tail) should be close: ``-log φ(d)``. Non-edges pair every head
+        with ``negative_sample_rate`` tails of other edges in the batch (a random row, as
+        umap-learn draws them, at no extra encoder pass) and should be far:
+        ``-log(1 - φ(d))``.
+        """
+        n_edges = Z_head.shape[0]
+        shuffle = torch.randint(0, n_edges, (n_edges * self.negative_sample_rate,), generator=generator,
+                                device=Z_head.device)
+        Z_from = torch.cat([Z_head, Z_head.repeat(self.negative_sample_rate, 1)])
+        Z_to = torch.cat([Z_tail, Z_tail[shuffle]])  # (n_edges * (1 + rate), n_components)
+        squared = ((Z_from - Z_to).float() / self.code_scale).pow(2).sum(dim=1)
+        # With t = log(a d^{2b}): -log φ(d) = softplus(t) and -log(1 - φ(d)) = softplus(-t),
+        # finite and smooth everywhere; the floor on d² only matters for coincident codes.
+        t = math.log(self.a) + self.b * torch.log(squared.clamp_min(1e-8))
+        return (F.softplus(t[:n_edges]).sum() + F.softplus(-t[n_edges:]).sum()) / n_edges

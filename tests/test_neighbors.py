@@ -1,0 +1,110 @@
+"""The neighbourhood-preserving option (n_neighbors): UMAP's graph loss on the codes."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import train_test_split
+
+from sklearn_aae import ALAE, AdversarialAutoencoder
+from sklearn_aae._graph import NeighborGraph
+from sklearn_aae.metrics import heldout_knn_accuracy
+
+from conftest import ESTIMATORS, make_estimator
+
+
+def test_graph_is_umaps_fuzzy_graph_as_weighted_edges(blobs):
+    X = blobs[0]
+    graph = NeighborGraph(X, 10, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
+    # The fuzzy union is symmetric, holds no self-loops, and keeps O(n·k) edges.
+    edges = set(zip(graph.head.tolist(), graph.tail.tolist()))
+    assert edges == {(j, i) for i, j in edges}
+    assert all(i != j for i, j in edges)
+    assert len(X) * 9 <= graph.n_edges <= 2 * len(X) * 9
+    head, tail = graph.sample_edges(1000, torch.Generator().manual_seed(0))
+    assert set(zip(head.tolist(), tail.tolist())) <= edges
+    assert graph.a > 0 and graph.b > 0
+
+
+def test_loss_pulls_edges_together_and_pushes_non_edges_apart():
+    graph = NeighborGraph(np.eye(4), 2, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
+    Z_head = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
+    near = graph.loss(Z_head, Z_head + 0.01, torch.Generator().manual_seed(1))
+    far = graph.loss(Z_head, Z_head + 5.0, torch.Generator().manual_seed(1))
+    assert torch.isfinite(near) and near < far
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
+def test_graph_loss_decreases_and_is_recorded(Estimator, blobs):
+    est = make_estimator(Estimator, n_neighbors=10).fit(blobs[0])
+    history = est.loss_history_["neighbors"]
+    assert len(history) == est.n_iter_ == len(est.loss_curve_)
+    assert np.mean(history[-3:]) < 0.5 * history[0]
+    assert est._neighbor_graph is None  # training-time state only
+    assert "neighbors" not in make_estimator(Estimator, max_iter=2).fit(blobs[0]).loss_history_
+
+
+def test_off_by_default_and_unchanged(blobs):
+    X = blobs[0]
+    assert AdversarialAutoencoder().n_neighbors is None and ALAE().n_neighbors is None
+    Z_plain = make_estimator(AdversarialAutoencoder, max_iter=3).fit_transform(X)
+    # min_dist and neighbor_weight only matter once n_neighbors is set.
+    Z_other = make_estimator(AdversarialAutoencoder, max_iter=3, min_dist=0.5, neighbor_weight=7.0).fit_transform(X)
+    np.testing.assert_array_equal(Z_plain, Z_other)
+
+
+def test_neighbours_raise_heldout_knn_accuracy():
+    # Twenty overlapping clusters in 30-D: a plain AAE squeezes them into a 2-D Gaussian
+    # and mixes them; the graph loss keeps each cluster's rows together.
+    X, y = make_blobs(n_samples=1000, n_features=30, centers=20, cluster_std=4.0, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    scores = {}
+    for n_neighbors in (None, 15):
+        est = make_estimator(AdversarialAutoencoder, hidden_layer_sizes=(64, 64), max_iter=40, tol=None,
+                             n_neighbors=n_neighbors).fit(X_train)
+        scores[n_neighbors] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
+    assert scores[15] > scores[None] + 0.1, scores
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_prior_and_early_stopping(Estimator, blobs):
+    for prior in ("swiss_roll", "gaussian_mixture", "uniform"):
+        est = make_estimator(Estimator, prior=prior, n_neighbors=8, max_iter=3, early_stopping=True).fit(blobs[0])
+        assert np.isfinite(est.transform(blobs[0])).all()
+
+
+def test_partial_fit_builds_the_graph_of_each_chunk(Estimator, blobs):
+    est = make_estimator(Estimator, n_neighbors=10)
+    for chunk in np.array_split(blobs[0], 3):
+        est.partial_fit(chunk)
+    assert len(est.loss_history_["neighbors"]) == 3
+    with pytest.raises(ValueError, match="at least 2 training rows"):
+        est.partial_fit(blobs[0][:1])
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(n_neighbors=1), "n_neighbors"),
+    (dict(n_neighbors=2.5), "n_neighbors"),
+    (dict(n_neighbors=10, neighbor_weight=0.0), "neighbor_weight"),
+    (dict(n_neighbors=10, min_dist=-0.1), "min_dist"),
+])
+def test_bad_parameters(Estimator, blobs, params, match):
+    with pytest.raises(ValueError, match=match):
+        make_estimator(Estimator, **params).fit(blobs[0])
+
+
+def test_more_neighbours_than_rows(Estimator):
+    X = np.random.RandomState(0).normal(size=(6, 3))
+    est = make_estimator(Estimator, n_neighbors=50, max_iter=2).fit(X)
+    assert est.transform(X).shape == (6, 2)
+
+
+def test_pickle_round_trip(Estimator, blobs):
+    est = make_estimator(Estimator, n_neighbors=10, max_iter=3).fit(blobs[0])
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(blobs[0]), est.transform(blobs[0]))
+    restored.partial_fit(blobs[0])  # keeps training after reloading
