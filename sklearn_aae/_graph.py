@@ -25,7 +25,8 @@ def _import_umap():
             warnings.simplefilter("ignore")  # numba / tensorflow notices at import
             import umap.umap_
     except ImportError as exc:
-        raise ImportError("n_neighbors needs umap-learn for the neighbour graph: pip install umap-learn") from exc
+        raise ImportError("n_neighbors needs umap-learn for the neighbour graph: "
+                          "pip install umap-learn (or sklearn_aae[neighbors])") from exc
     return umap.umap_
 
 
