@@ -35,6 +35,7 @@ from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness  # noqa: E
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", message="n_jobs value")  # umap-learn: a seed means one thread
 
 
 def image_grid(images, n_columns=10):

@@ -78,6 +78,9 @@ class NeighborGraph:
         self.a, self.b = float(a), float(b)
         self.code_scale = code_scale
         self.negative_sample_rate = negative_sample_rate
+        # The estimator attaches its training rows (``batch(positions)`` gives
+        # standardised minibatches) for the length of one fit.
+        self.rows = None
 
     @property
     def n_edges(self):
