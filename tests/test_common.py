@@ -13,6 +13,7 @@ ESTIMATORS = [
     AdversarialAutoencoder(prior="swiss_roll", encoder="universal", **_FAST),
     AdversarialAutoencoder(n_components=3, prior="uniform", early_stopping=True, **_FAST),
     AdversarialAutoencoder(n_components=3, prior="categorical", **_FAST),
+    AdversarialAutoencoder(n_neighbors=5, **_FAST),
 ]
 
 
