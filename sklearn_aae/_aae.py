@@ -78,9 +78,12 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         rows (counting the row itself, as in umap-learn) once per ``fit``, and add to the
         encoder's loss UMAP's cross-entropy on the codes of sampled edges (pulled
         together) and non-edges (pushed apart). Neighbourhoods of the embedding then
-        follow those of the data, while the prior still decides its overall shape. The
-        graph comes from umap-learn (``pip install umap-learn``). ``None`` trains the
-        plain AAE of the paper.
+        follow those of the data, while the prior still decides its overall shape.
+        Distances are taken between the rows as given, like umap-learn's; the graph
+        comes from umap-learn (``pip install umap-learn``) and is dropped after fitting.
+        Neighbourhoods keep improving after the reconstruction loss settles, so pair it
+        with ``tol=None``. ``None`` trains the plain AAE of the paper (see the user
+        guide for why that stays the default).
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss against the reconstruction loss.
     min_dist : float, default=0.1
