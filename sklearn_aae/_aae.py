@@ -1,16 +1,17 @@
 """AdversarialAutoencoder: its networks and its training step."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAdversarialAutoencoder, adam
+from ._labels import LabelsMixin, one_hot
 from .networks import Encoder, mlp, reset_parameters
 
 
-class AdversarialAutoencoder(BaseAdversarialAutoencoder):
+class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
     """Adversarial autoencoder: a non-linear, generative dimensionality reducer.
 
     An encoder maps each row to a code in ``n_components`` dimensions and a decoder maps it
@@ -57,6 +58,40 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     adversarial_weight : float, default=0.3
         Weight of the encoder's adversarial (generator) loss against the reconstruction
         loss: higher matches the prior more closely, lower reconstructs better.
+    label_mode : {'prior', 'conditional', 'categorical'}, default='prior'
+        What the labels ``y`` given to :meth:`fit` do (AAE paper, Sec. 2.3, 4, 5-6);
+        ``y = -1`` marks an unlabeled row. Without ``y`` it has no effect.
+
+        - 'prior': class ``k``'s codes are placed in region ``k`` of the prior
+          (mixture component, swiss-roll segment). The discriminator also sees a
+          one-hot label with an extra slot for unlabeled rows, and the prior sample
+          it compares with a code is drawn from that code's class region; unlabeled
+          rows are matched to the whole prior. A named 'gaussian_mixture' or
+          'swiss_roll' prior gets one component / segment per class; a
+          :class:`~sklearn_aae.Prior` instance must have at least as many regions as
+          there are classes. Priors without regions ('gaussian', 'uniform', callables)
+          ignore ``y`` with a warning.
+        - 'conditional': the decoder receives the one-hot label (with an extra slot for
+          unlabeled rows) beside the code, so the code learns the style only and
+          ``sample(y=k)`` draws class ``k`` in random styles. ``inverse_transform`` and
+          ``score``, which have codes but no labels, decode with the unlabeled slot,
+          which only rows with ``y = -1`` train.
+        - 'categorical': the encoder has a softmax class head beside the style code; a
+          second discriminator matches the head's output to a one-hot categorical
+          prior, labeled rows add a cross-entropy loss on the head, and the decoder
+          reads the style code and the class probabilities. Gives :meth:`predict` and
+          :meth:`predict_proba` (semi-supervised classification); ``transform``
+          returns the style code. ``inverse_transform`` decodes a style code with
+          uniform class probabilities.
+    n_clusters : int or None, default=None
+        Number of categories of a categorical class head, which this parameter turns on
+        whatever ``label_mode`` says (it cannot be combined with 'conditional'). With
+        ``fit(X)`` the head learns an unsupervised clustering (AAE paper, Sec. 6) and
+        :meth:`predict` returns cluster ids ``0 .. n_clusters - 1``; labels given to
+        ``fit`` must have exactly ``n_clusters`` classes.
+    classification_weight : float, default=1.0
+        Weight of the cross-entropy of the class head on labeled rows (label_mode
+        'categorical').
     max_iter : int, default=200
         Maximum number of epochs.
     batch_size : int, default=128
@@ -116,7 +151,14 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     Attributes
     ----------
     prior_ : Prior
-        The prior object the codes were matched to.
+        The prior object the codes were matched to; with labels in label_mode 'prior'
+        it samples class ``k``'s region with ``prior_.sample(n, y=k)``, ``k`` indexing
+        ``classes_``.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit`` (without the unlabeled -1), or the cluster ids with
+        ``n_clusters``; only set when labels (or ``n_clusters``) are in use.
+    label_mode_ : {'prior', 'conditional', 'categorical'} or None
+        The label mode in use; ``None`` when the model was fitted without labels.
     encoder_, decoder_, discriminator_ : torch.nn.Module
         The trained networks.
     n_iter_ : int
@@ -152,6 +194,7 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     sklearn.decomposition.PCA : Linear dimensionality reduction.
     sklearn.manifold.TSNE : Non-parametric embedding without ``transform``.
     ALAE : Adversarial latent autoencoder.
+    sklearn.semi_supervised.LabelSpreading : Semi-supervised classification on a graph.
 
     Notes
     -----
@@ -160,6 +203,12 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     ``reconstruction + adversarial_weight * generator`` loss, the generator loss being
     the non-saturating ``softplus(-D(z))``. Folding the paper's reconstruction and
     regularisation phases into one encoder step halves the passes through the encoder.
+    With label_mode 'categorical' the class head's discriminator and the cross-entropy
+    of labeled rows join the same two steps.
+
+    Labels follow scikit-learn's semi-supervised convention: -1 marks an unlabeled row.
+    String labels work too; mark their unlabeled rows with -1 in an object array (as
+    for :class:`~sklearn.semi_supervised.SelfTrainingClassifier`) or '-1'.
 
     References
     ----------
@@ -180,6 +229,13 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     (200, 2)
     >>> aae.sample(3).shape
     (3, 64)
+
+    With labels, each digit class gets its own segment of the roll, and ``sample``
+    generates a chosen class:
+
+    >>> aae = AdversarialAutoencoder(prior="swiss_roll", max_iter=2, random_state=0)
+    >>> aae.fit(X[:200], y[:200]).sample(4, y=3).shape
+    (4, 64)
     """
 
     _parameter_constraints: dict = {
@@ -187,6 +243,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         "encoder": [StrOptions({"deterministic", "gaussian", "universal"})],
         "discriminator_layer_sizes": ["array-like"],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "label_mode": [StrOptions({"prior", "conditional", "categorical"})],
+        "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
+        "classification_weight": [Interval(Real, 0, None, closed="left")],
     }
     _loss_names = ("reconstruction", "discriminator", "generator")
 
@@ -202,6 +261,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         reconstruction_loss="mse",
         scaling="auto",
         adversarial_weight=0.3,
+        label_mode="prior",
+        n_clusters=None,
+        classification_weight=1.0,
         max_iter=200,
         batch_size=128,
         learning_rate_init=1e-3,
@@ -229,6 +291,9 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         self.reconstruction_loss = reconstruction_loss
         self.scaling = scaling
         self.adversarial_weight = adversarial_weight
+        self.label_mode = label_mode
+        self.n_clusters = n_clusters
+        self.classification_weight = classification_weight
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -249,37 +314,71 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
 
     def _build(self, n_features, generator):
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        mode = self.label_mode_
+        n_classes = 0 if mode is None else len(self.classes_)
+        # What each network reads beside its usual input: the discriminator a label with an
+        # unlabeled slot ('prior'), the decoder a label ('conditional') or class
+        # probabilities ('categorical').
+        condition_size = n_classes + 1 if mode == "prior" else 0
+        content_size = {"conditional": n_classes + 1, "categorical": n_classes}.get(mode, 0)
         self.encoder_ = reset_parameters(
             Encoder(n_features, hidden, self.n_components, kind=self.encoder, activation=self.activation,
-                    code_activation=self.prior_.code_activation), generator)
-        self.decoder_ = reset_parameters(mlp(self.n_components, hidden[::-1], n_features, self.activation), generator)
+                    code_activation=self.prior_.code_activation,
+                    n_classes=n_classes if mode == "categorical" else 0), generator)
+        self.decoder_ = reset_parameters(
+            mlp(self.n_components + content_size, hidden[::-1], n_features, self.activation), generator)
         self.discriminator_ = reset_parameters(
-            mlp(self.n_components, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+            mlp(self.n_components + condition_size, tuple(self.discriminator_layer_sizes), 1, self.activation),
+            generator)
         self.autoencoder_optimizer_ = adam(
             [*self.encoder_.parameters(), *self.decoder_.parameters()], self.learning_rate_init,
             weight_decay=self.alpha)
         # β1 = 0.5 is the usual choice for adversarial players: less momentum, less orbiting.
         self.discriminator_optimizer_ = adam(self.discriminator_.parameters(), self.learning_rate_init,
                                              betas=(0.5, 0.999))
+        extra_losses = ("class_discriminator", "classification") if mode == "categorical" else ()
+        self._loss_names = (*type(self)._loss_names, *extra_losses)
+        if mode == "categorical":
+            self.class_discriminator_ = reset_parameters(
+                mlp(n_classes, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+            self.class_discriminator_optimizer_ = adam(self.class_discriminator_.parameters(),
+                                                       self.learning_rate_init, betas=(0.5, 0.999))
 
-    def _train_step(self, X, Z_prior):
-        Z = self.encoder_(self._corrupt(X), generator=self._generator)  # (batch, n_components)
-        n_prior = Z_prior.shape[0]
+    def _train_step(self, X, Z_prior, y=None):
+        Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
+        mode = self.label_mode_
+        condition = one_hot(y, len(self.classes_) + 1) if mode == "prior" else None
 
         # Regularisation, discriminator: prior samples are "real", codes are "fake".
-        logits = self.discriminator_(torch.cat([Z_prior, Z.detach()]))  # (2 * batch, 1)
-        discriminator_loss = F.softplus(-logits[:n_prior]).mean() + F.softplus(logits[n_prior:]).mean()
-        self.discriminator_optimizer_.zero_grad(set_to_none=True)
-        discriminator_loss.backward()
-        self.discriminator_optimizer_.step()
+        discriminator_loss = self._discriminator_step(self.discriminator_, self.discriminator_optimizer_,
+                                                      Z_prior, Z, condition)
+        if mode == "categorical":
+            n_classes = len(self.classes_)
+            proba = torch.softmax(logits, dim=1)  # (batch, n_classes)
+            categories = torch.randint(n_classes, (X.shape[0],), device=X.device, generator=self._generator)
+            class_discriminator_loss = self._discriminator_step(
+                self.class_discriminator_, self.class_discriminator_optimizer_,
+                F.one_hot(categories, n_classes).to(proba.dtype), proba)
 
         # Reconstruction and the encoder's generator loss, in one step.
-        reconstruction_loss = self._reconstruction_loss(self.decoder_(Z), X)
-        self.discriminator_.requires_grad_(False)
-        generator_loss = F.softplus(-self.discriminator_(Z)).mean()
-        self.discriminator_.requires_grad_(True)
+        content = {"conditional": lambda: one_hot(y, len(self.classes_) + 1).to(Z.dtype),
+                   "categorical": lambda: proba}.get(mode)
+        reconstruction_loss = self._reconstruction_loss(
+            self.decoder_(Z if content is None else torch.cat([Z, content()], dim=1)), X)
+        generator_loss = self._generator_loss(self.discriminator_, Z, condition)
         loss = reconstruction_loss + self.adversarial_weight * generator_loss
+        if mode == "categorical":
+            classification_loss = torch.zeros((), device=X.device)
+            if y is not None:
+                labeled = y >= 0
+                # Averaged over the labeled rows without a host sync on their count.
+                per_row = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
+                classification_loss = (per_row * labeled).sum() / labeled.sum().clamp(min=1)
+            loss = (loss + self.adversarial_weight * self._generator_loss(self.class_discriminator_, proba)
+                    + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
+        if mode == "categorical":
+            losses += [class_discriminator_loss, classification_loss]
         if self.n_neighbors is not None:
             neighbor_loss = self._neighbor_loss(lambda rows: self.encoder_(rows, generator=self._generator),
                                                 X.shape[0])
@@ -288,10 +387,48 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         self.autoencoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.autoencoder_optimizer_.step()
-        return torch.stack(losses).detach()
+        return torch.stack([loss.float() for loss in losses]).detach()
+
+    @staticmethod
+    def _discriminator_step(discriminator, optimizer, Z_prior, Z, condition=None):
+        """One update of ``discriminator``: prior samples are "real", codes are "fake"."""
+        both = torch.cat([Z_prior, Z.detach()])  # (2 * batch, n_components)
+        if condition is not None:
+            both = torch.cat([both, condition.repeat(2, 1).to(both.dtype)], dim=1)
+        logits = discriminator(both)  # (2 * batch, 1)
+        n_prior = Z_prior.shape[0]
+        loss = F.softplus(-logits[:n_prior]).mean() + F.softplus(logits[n_prior:]).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    @staticmethod
+    def _generator_loss(discriminator, Z, condition=None):
+        """The encoder's non-saturating loss for making ``discriminator`` call ``Z`` real."""
+        if condition is not None:
+            Z = torch.cat([Z, condition.to(Z.dtype)], dim=1)
+        discriminator.requires_grad_(False)
+        loss = F.softplus(-discriminator(Z)).mean()
+        discriminator.requires_grad_(True)
+        return loss
 
     def _encode(self, X):
         return self.encoder_(X, sample=False)
 
     def _decode(self, Z):
+        mode = self.label_mode_
+        if mode == "conditional":
+            # No label comes with a code here: decode with the unlabeled slot.
+            return self.decoder_(torch.cat([Z, one_hot(Z.new_full((Z.shape[0],), -1, dtype=torch.int64),
+                                                       len(self.classes_) + 1)], dim=1))
+        if mode == "categorical":
+            uniform = Z.new_full((Z.shape[0], len(self.classes_)), 1.0 / len(self.classes_))
+            return self.decoder_(torch.cat([Z, uniform], dim=1))
         return self.decoder_(Z)
+
+    def _reconstruct(self, X):
+        if self.label_mode_ != "categorical":
+            return super()._reconstruct(X)
+        Z, logits = self.encoder_.encode(X, sample=False)
+        return self.decoder_(torch.cat([Z, torch.softmax(logits, dim=1)], dim=1))

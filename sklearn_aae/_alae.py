@@ -238,7 +238,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
     def _critic(self, X):
         return self.discriminator_(self.encoder_(X))  # (batch, 1)
 
-    def _train_step(self, X, Z_prior):
+    def _train_step(self, X, Z_prior, y=None):
         optimizers = (self.encoder_optimizer_, self.generator_optimizer_)
 
         # 1. E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows.

@@ -129,8 +129,12 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """Create the networks (on the CPU, initialised from ``generator``) and optimizers."""
 
     @abstractmethod
-    def _train_step(self, X, Z_prior):
-        """One minibatch update; returns the detached losses named by ``_loss_names``."""
+    def _train_step(self, X, Z_prior, y=None):
+        """One minibatch update; returns the detached losses named by ``_loss_names``.
+
+        ``y`` holds the batch's class indices (-1: unlabeled) when the model trains on
+        labels, else ``None``.
+        """
 
     @abstractmethod
     def _encode(self, X):
@@ -152,6 +156,28 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """Raw output for prior samples ``Z``; the AAE decodes them directly."""
         return self._decode(Z)
 
+    def _check_labels(self, y, n_samples, first_call):
+        """Training labels as class indices (-1: unlabeled), or ``None`` to train without.
+
+        The base estimator has no use for labels and ignores ``y``.
+        """
+        return None
+
+    def _draw_prior(self, n_samples, labels):
+        """Prior samples for a block of training rows whose labels are ``labels``."""
+        return self.prior_.sample(n_samples, random_state=self._rng)
+
+    def _sample_rows(self, n_samples, y, random_state):
+        """Raw generated rows for :meth:`sample`; ``y`` only where the model has classes."""
+        if y is not None:
+            raise ValueError(f"{type(self).__name__} was fitted without labels, so sample() cannot take y.")
+        return self._batched(self._generate, self.prior_.sample(n_samples, random_state=random_state),
+                             to_input_space=True)
+
+    def _reconstruct(self, X):
+        """Raw reconstruction of standardised rows ``X``, for the reconstruction error."""
+        return self._decode(self._encode(X))
+
     # ------------------------------------------------------------------ public API
     def fit(self, X, y=None):
         """Train the networks on ``X``.
@@ -160,8 +186,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
             Training rows: a float array, a pandas DataFrame, or images.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels, -1 marking an unlabeled row, for the estimators that use them
+            (see ``label_mode`` of :class:`AdversarialAutoencoder`); others ignore it.
 
         Returns
         -------
@@ -169,7 +196,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             The fitted estimator.
         """
         self._validate_params()
-        return self._fit(X, incremental=False)
+        return self._fit(X, incremental=False, y=y)
 
     def partial_fit(self, X, y=None):
         """Train for one pass over ``X``, continuing from the current state.
@@ -183,8 +210,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
             One chunk of training rows.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels as in :meth:`fit`; the first call fixes the classes.
 
         Returns
         -------
@@ -193,7 +220,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         if not hasattr(self, "prior_"):
             self._validate_params()
-        return self._fit(X, incremental=True)
+        return self._fit(X, incremental=True, y=y)
 
     def transform(self, X):
         """Encode ``X`` into the latent space (deterministically).
@@ -228,13 +255,16 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         check_is_fitted(self)
         return self._reshape_output(self._batched(self._decode, self._check_codes(X), to_input_space=True))
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, y=None, random_state=None):
         """Generate new rows: draw codes from the prior and decode them.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of rows to generate.
+        y : label, array-like of shape (n_samples,) or None, default=None
+            Class of the rows to generate (one label for all, or one per row), for a
+            model fitted with labels; see ``label_mode`` of :class:`AdversarialAutoencoder`.
         random_state : int, RandomState instance or None, default=None
             Seed for the prior draw.
 
@@ -246,8 +276,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        Z = self.prior_.sample(n_samples, random_state=random_state)
-        return self._reshape_output(self._batched(self._generate, Z, to_input_space=True))
+        return self._reshape_output(self._sample_rows(n_samples, y, random_state))
 
     def score(self, X, y=None):
         """Negative mean reconstruction error of ``X`` (higher is better).
@@ -428,7 +457,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         for start in range(0, n_rows, _INFERENCE_CHUNK):
             chunk = X[start:start + _INFERENCE_CHUNK] if rows is None else X[rows[start:start + _INFERENCE_CHUNK]]
             chunk = self._tensor(self._standardise(chunk))
-            loss = self._reconstruction_loss(self._decode(self._encode(chunk)).float(), chunk)
+            loss = self._reconstruction_loss(self._reconstruct(chunk).float(), chunk)
             total += loss.item() * chunk.shape[0]
         return total / n_rows
 
@@ -461,9 +490,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._no_improvement_count = 0
         self._best_state = None
 
-    def _fit(self, X, incremental):
+    def _fit(self, X, incremental, y=None):
         first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
         X = self._validate_input(X, reset=first_call)
+        labels = self._check_labels(y, X.shape[0], first_call)
         if first_call:
             self._initialize(X)
         if not incremental:
@@ -475,7 +505,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
             order = self._rng.permutation(X.shape[0])
             valid_rows, train_rows = order[:n_valid], order[n_valid:]
-        data = _TrainingRows(X, train_rows, self.mean_, self.scale_, self.device_)
+        data = _TrainingRows(X, train_rows, self.mean_, self.scale_, self.device_, labels)
         self._neighbor_graph = self._build_neighbor_graph(X, train_rows, data)
         try:
             self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
@@ -567,12 +597,12 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         total = torch.zeros(len(self._active_loss_names()), device=self.device_)
         for block_start in range(0, n_samples, block):
             n_block = min(block, n_samples - block_start)
-            Z_prior = self._tensor(self.prior_.sample(n_block, random_state=self._rng))
+            Z_prior = self._tensor(self._draw_prior(n_block, data.labels_at(order[block_start:block_start + n_block])))
             for start in range(0, n_block, batch_size):
                 idx = order[block_start + start:block_start + start + batch_size]
                 with torch.autocast(self.device_.type, dtype=self._autocast_dtype or torch.bfloat16,
                                     enabled=self._autocast_dtype is not None):
-                    losses = self._train_step(data.batch(idx), Z_prior[start:start + batch_size])
+                    losses = self._train_step(data.batch(idx), Z_prior[start:start + batch_size], data.labels_at(idx))
                 total += losses.float() * idx.shape[0]
                 progress.update(idx.shape[0])
         self.t_ += n_samples
@@ -657,10 +687,11 @@ class _TrainingRows:
 
     On the CPU the rows stay in the caller's array (a zero-copy tensor view) and each
     minibatch is standardised as it is gathered, so training adds no copy of the data.
-    On a GPU one float32 copy lives on the device, moved there in chunks.
+    On a GPU one float32 copy lives on the device, moved there in chunks. ``labels``, when
+    given, are the class indices of all rows of ``X`` (-1: unlabeled).
     """
 
-    def __init__(self, X, rows, mean, scale, device):
+    def __init__(self, X, rows, mean, scale, device, labels=None):
         X = np.ascontiguousarray(X)
         self.rows = torch.as_tensor(rows, device=device)
         if device.type == "cpu":
@@ -675,6 +706,7 @@ class _TrainingRows:
                     np.asarray(X[start:start + _INFERENCE_CHUNK], dtype=np.float32)).to(device)
         self.mean = torch.as_tensor(mean, dtype=self.data.dtype, device=device)
         self.scale = torch.as_tensor(scale, dtype=self.data.dtype, device=device)
+        self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.int64, device=device)
 
     def __len__(self):
         return self.rows.shape[0]
@@ -682,6 +714,10 @@ class _TrainingRows:
     def batch(self, positions):
         """Standardised float32 rows at ``positions`` (indices into the training rows)."""
         return ((self.data[self.rows[positions]] - self.mean) / self.scale).to(torch.float32)
+
+    def labels_at(self, positions):
+        """Class indices of the rows at ``positions``, or ``None`` without labels."""
+        return None if self.labels is None else self.labels[self.rows[positions]]
 
 
 def _column_moments(X, chunk=65536):

@@ -52,25 +52,37 @@ class Encoder(nn.Module):
 
     ``code_activation='softmax'`` turns the code into a probability vector, for one-hot
     (categorical) priors.
+
+    ``n_classes > 0`` adds a class head: ``n_classes`` more outputs of the same last layer,
+    returned as logits by :meth:`encode` beside the code (the AAE paper's Sec. 5-6 encoder
+    of a style code and a class).
     """
 
     def __init__(self, n_features, hidden_layer_sizes, n_components, *, kind="deterministic",
-                 activation="relu", code_activation=None):
+                 activation="relu", code_activation=None, n_classes=0):
         super().__init__()
         self.kind = kind
         self.n_components = n_components
         self.code_activation = code_activation
+        self.n_classes = n_classes
         n_in = n_features + (n_components if kind == "universal" else 0)
         n_out = 2 * n_components if kind == "gaussian" else n_components
-        self.body = mlp(n_in, hidden_layer_sizes, n_out, activation)
+        self.body = mlp(n_in, hidden_layer_sizes, n_out + n_classes, activation)
 
     def forward(self, x, *, sample=True, generator=None):
+        return self.encode(x, sample=sample, generator=generator)[0]
+
+    def encode(self, x, *, sample=True, generator=None):
+        """The code and the class logits (``None`` without a class head)."""
         if self.kind == "universal":
             noise = (torch.randn(x.shape[0], self.n_components, device=x.device, dtype=x.dtype,
                                  generator=generator) if sample
                      else x.new_zeros(x.shape[0], self.n_components))
             x = torch.cat([x, noise], dim=1)  # (batch, n_features + n_components)
         z = self.body(x)
+        logits = None
+        if self.n_classes:
+            z, logits = z[:, :-self.n_classes], z[:, -self.n_classes:]  # (batch, ...), (batch, n_classes)
         if self.kind == "gaussian":
             mean, log_var = z.chunk(2, dim=1)  # each (batch, n_components)
             z = mean
@@ -83,7 +95,7 @@ class Encoder(nn.Module):
                 z = mean + torch.exp(0.5 * log_var) * eps
         if self.code_activation == "softmax":
             z = torch.softmax(z, dim=1)
-        return z
+        return z, logits
 
 
 @torch.no_grad()
