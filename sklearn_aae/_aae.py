@@ -84,11 +84,12 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
           returns the style code. ``inverse_transform`` decodes a style code with
           uniform class probabilities.
     n_clusters : int or None, default=None
-        Number of categories of a categorical class head, which this parameter turns on
-        whatever ``label_mode`` says (it cannot be combined with 'conditional'). With
-        ``fit(X)`` the head learns an unsupervised clustering (AAE paper, Sec. 6) and
-        :meth:`predict` returns cluster ids ``0 .. n_clusters - 1``; labels given to
-        ``fit`` must have exactly ``n_clusters`` classes.
+        Turn the model into a clusterer (AAE paper, Sec. 6): a categorical class head of
+        ``n_clusters`` categories, whatever ``label_mode`` says, trained without
+        labels; :meth:`predict` returns cluster ids
+        ``0 .. n_clusters - 1``. Like ``KMeans.fit``, ``fit`` then ignores ``y``; for
+        semi-supervised classification leave it ``None`` and use
+        ``label_mode='categorical'`` with labels.
     classification_weight : float, default=1.0
         Weight of the cross-entropy of the class head on labeled rows (label_mode
         'categorical').

@@ -6,6 +6,7 @@ generating rows of a chosen class and reading the class head. The networks and t
 steps of each mode live with the estimator in ``_aae.py``.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -49,9 +50,11 @@ def encode_labels(y, n_samples, classes=None):
     else:
         unlabeled = _is_unlabeled(y)
     labeled = y[~unlabeled]
+    if labeled.dtype.kind == "O" and all(isinstance(v, numbers.Number) for v in labeled):
+        labeled = np.asarray(labeled.tolist())  # numbers held in an object array are numbers
     if labeled.size and type_of_target(labeled) not in ("binary", "multiclass"):
         raise ValueError(
-            f"y must hold class labels (-1 for unlabeled rows), got targets of type "
+            f"Unknown label type: y must hold class labels (-1 for unlabeled rows), got targets of type "
             f"{type_of_target(labeled)!r}; continuous or multi-output y has no classes."
         )
     try:
@@ -99,8 +102,8 @@ class LabelsMixin:
     def _check_labels(self, y, n_samples, first_call):
         if first_call:
             return self._fit_label_mode(y, n_samples)
-        if getattr(self, "label_mode_", None) is None:
-            return None  # a model fitted without labels keeps ignoring them
+        if getattr(self, "label_mode_", None) is None or self.n_clusters is not None:
+            return None  # a model fitted without labels, or a clusterer, keeps ignoring them
         if y is None:
             return np.full(n_samples, UNLABELED, dtype=np.int64)
         return encode_labels(y, n_samples, self.classes_)[1]
@@ -109,20 +112,12 @@ class LabelsMixin:
         """Decide ``label_mode_`` and ``classes_`` on a first fit; return the indices."""
         self.label_mode_ = None
         self.__dict__.pop("classes_", None)
-        if self.n_clusters is not None and self.label_mode == "conditional":
-            raise ValueError("n_clusters gives the model a categorical class head; it cannot be combined "
-                             "with label_mode='conditional'. Use label_mode='categorical'.")
-        classes, indices = (None, None) if y is None else encode_labels(y, n_samples)
-        if classes is not None and not classes.size:
-            classes = indices = None  # every row unlabeled: nothing to learn from labels
         if self.n_clusters is not None:
-            if classes is not None and len(classes) != self.n_clusters:
-                raise ValueError(f"n_clusters={self.n_clusters} but y has {len(classes)} classes; with labels, "
-                                 "set n_clusters to their number of classes or leave it None.")
-            self.label_mode_ = "categorical"
-            self.classes_ = np.arange(self.n_clusters) if classes is None else classes
-            return indices
-        if classes is None:
+            # A clusterer, like KMeans: fit ignores y (semi-supervised is 'categorical' with y).
+            self.label_mode_, self.classes_ = "categorical", np.arange(self.n_clusters)
+            return None
+        classes, indices = (None, None) if y is None else encode_labels(y, n_samples)
+        if classes is None or not classes.size:
             return None
         if self.label_mode == "prior":
             prior = resolve_prior(self.prior, self.n_components)
