@@ -318,9 +318,9 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         mode = self.label_mode_
         n_classes = 0 if mode is None else len(self.classes_)
         # What each network reads beside its usual input: the discriminator a label with an
-        # unlabeled slot ('prior'), the decoder a label ('conditional') or class
-        # probabilities ('categorical').
-        condition_size = n_classes + 1 if mode == "prior" else 0
+        # unlabeled slot (all modes trained on labels), the decoder a label ('conditional')
+        # or class probabilities ('categorical').
+        condition_size = n_classes + 1 if self._conditions_discriminator() else 0
         content_size = {"conditional": n_classes + 1, "categorical": n_classes}.get(mode, 0)
         self.encoder_ = reset_parameters(
             Encoder(n_features, hidden, self.n_components, kind=self.encoder, activation=self.activation,
@@ -348,7 +348,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
     def _train_step(self, X, Z_prior, y=None):
         Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
         mode = self.label_mode_
-        condition = one_hot(y, len(self.classes_) + 1) if mode == "prior" else None
+        condition = one_hot(y, len(self.classes_) + 1) if self._conditions_discriminator() else None
 
         # Regularisation, discriminator: prior samples are "real", codes are "fake".
         discriminator_loss = self._discriminator_step(self.discriminator_, self.discriminator_optimizer_,
@@ -389,6 +389,16 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         loss.backward()
         self.autoencoder_optimizer_.step()
         return torch.stack([loss.float() for loss in losses]).detach()
+
+    def _conditions_discriminator(self):
+        """Whether the code's discriminator sees each row's label (a model fitted on labels).
+
+        In 'prior' mode the prior sample beside label k comes from class k's region, which
+        places class k there. In the other modes it comes from the whole prior whatever
+        the label, so the codes of every class must fill the whole prior: the code cannot
+        tell the class, and carries the style only.
+        """
+        return self.label_mode_ is not None and self.n_clusters is None
 
     @staticmethod
     def _discriminator_step(discriminator, optimizer, Z_prior, Z, condition=None):
