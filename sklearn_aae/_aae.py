@@ -375,7 +375,15 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
                 # Averaged over the labeled rows without a host sync on their count.
                 per_row = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
                 classification_loss = (per_row * labeled).sum() / labeled.sum().clamp(min=1)
-            loss = (loss + self.adversarial_weight * self._generator_loss(self.class_discriminator_, proba)
+            # The discriminator judges one row at a time, so a head that puts every row in
+            # the same one-hot category looks real to it, and a saturated softmax cannot
+            # leave: the KL divergence of the batch's mean class probabilities from the
+            # uniform prior is what keeps all categories in use (weighted 5: on digits
+            # clusters died with 1).
+            mean_proba = proba.float().mean(dim=0)
+            balance_loss = torch.sum(mean_proba * torch.log(mean_proba * n_classes + 1e-8))
+            loss = (loss + self.adversarial_weight * (self._generator_loss(self.class_discriminator_, proba)
+                                                      + 5 * balance_loss)
                     + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
         if mode == "categorical":

@@ -28,7 +28,9 @@ class ALAE(BaseAdversarialAutoencoder):
     :class:`AdversarialAutoencoder`, the prior shapes ``z``, not the embedding: ``w`` is
     learned, so ``prior='swiss_roll'`` does not make the embedding a swiss roll. And since
     pixels are never reconstructed directly, ``inverse_transform(transform(X))`` is
-    looser than an AAE's; ``score`` measures it.
+    looser than an AAE's; ``score`` measures it. ALAE has no label modes: ``fit(X, y)``
+    ignores ``y`` (so it fits in a ``Pipeline`` that passes labels), and ``sample`` takes
+    no ``y``.
 
     Parameters
     ----------

@@ -60,7 +60,8 @@ def encode_labels(y, n_samples, classes=None):
     try:
         seen = np.unique(labeled)
     except TypeError:
-        raise ValueError("y mixes label types (e.g. strings and numbers); use one type, and -1 for unlabeled.") from None
+        raise ValueError("y mixes label types (e.g. strings and numbers); use one type, "
+                         "and -1 for unlabeled rows.") from None
     if classes is None:
         classes = seen
     elif not np.isin(seen, classes).all():

@@ -1,0 +1,166 @@
+"""The AAE paper's label modes measured on load_digits (issue 5).
+
+One fixed stratified split of load_digits (70 % train, 30 % held out, seed 0); every model
+is fitted on the training rows and scored on the held-out rows. Four tables:
+
+- placement (label_mode='prior', 2-D codes): share of held-out codes whose nearest
+  prior region is their own class, the region of a point being the class of its nearest
+  neighbour among 500 class-labelled prior samples per class;
+- generation: accuracy of an SVC trained on the real training digits when it classifies
+  ``sample(200, y=k)`` for every digit k, in each label mode;
+- semi-supervised: held-out accuracy of ``predict`` (label_mode='categorical') with 10 %
+  and 100 % of the training labels (the rest -1), next to ``LabelSpreading`` (kNN kernel,
+  on all training rows) and an ``MLPClassifier`` trained on the labeled rows only;
+- clustering: held-out accuracy after the best cluster-to-class matching (Hungarian for
+  10 clusters, each cluster to its majority class for 16) of ``n_clusters`` AAEs, next
+  to KMeans on raw pixels and on UMAP's 2-D embedding.
+
+Stochastic methods run once per seed; tables give mean ± std over seeds.
+
+Usage: python benchmarks/labels.py [--seeds 0 1] [--max-iter N]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.semi_supervised import LabelSpreading
+from sklearn.svm import SVC
+
+from sklearn_aae import AdversarialAutoencoder
+
+# The parameters each row uses beside random_state (and max_iter when given).
+PLACEMENT = {"gaussian_mixture": dict(prior="gaussian_mixture"), "swiss_roll": dict(prior="swiss_roll")}
+GENERATION = {
+    "conditional": dict(label_mode="conditional", n_components=8, adversarial_weight=1.0),
+    "categorical": dict(label_mode="categorical", n_components=8, adversarial_weight=1.0),
+}
+SEMI_SUPERVISED = dict(label_mode="categorical", n_components=8, adversarial_weight=1.0)
+CLUSTERING = dict(n_components=8, adversarial_weight=1.0)
+
+
+def placement_share(model, Z, y):
+    labels = np.repeat(np.arange(len(model.classes_)), 500)
+    regions = KNeighborsClassifier(1).fit(model.prior_.sample(len(labels), y=labels, random_state=0), labels)
+    return np.mean(regions.predict(Z) == np.searchsorted(model.classes_, y))
+
+
+def generation_accuracy(model, judge):
+    return np.mean([np.mean(judge.predict(model.sample(200, y=k, random_state=0)) == k) for k in model.classes_])
+
+
+def matched_accuracy(y, clusters):
+    """Accuracy after the best mapping of clusters to classes (one-to-one when it can be)."""
+    ids, clusters = np.unique(clusters, return_inverse=True)
+    classes, y = np.unique(y, return_inverse=True)
+    counts = np.zeros((len(ids), len(classes)))
+    np.add.at(counts, (clusters, y), 1)
+    if len(ids) <= len(classes):
+        rows, cols = linear_sum_assignment(-counts)
+        return counts[rows, cols].sum() / len(y)
+    return counts.max(axis=1).sum() / len(y)
+
+
+def fmt(values):
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.3f}" if len(values) == 1 else f"{values.mean():.3f} ± {values.std():.3f}"
+
+
+def table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--max-iter", type=int, default=None, help="epochs of every AAE (default: its default)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    import umap
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    judge = SVC().fit(X_train, y_train)
+    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    results, seconds = {}, {}
+
+    def record(key, value, started):
+        results.setdefault(key, []).append(value)
+        seconds.setdefault(key, []).append(time.perf_counter() - started)
+
+    def aae(seed, **params):
+        return AdversarialAutoencoder(random_state=seed, **epochs, **params)
+
+    for seed in args.seeds:
+        for name, params in PLACEMENT.items():
+            started = time.perf_counter()
+            model = aae(seed, **params).fit(X_train, y_train)
+            record(("placement", name), placement_share(model, model.transform(X_test), y_test), started)
+            record(("generation", f"prior ({name})"), generation_accuracy(model, judge), started)
+        for name, params in GENERATION.items():
+            started = time.perf_counter()
+            model = aae(seed, **params).fit(X_train, y_train)
+            record(("generation", name), generation_accuracy(model, judge), started)
+            if name == "categorical":
+                record(("semi", "AAE categorical", 1.0), np.mean(model.predict(X_test) == y_test), started)
+        # The same labeled 10 % for every method of a seed, stratified by class.
+        labeled = train_test_split(np.arange(len(y_train)), train_size=0.1, stratify=y_train, random_state=seed)[0]
+        y_partial = np.full_like(y_train, -1)
+        y_partial[labeled] = y_train[labeled]
+        started = time.perf_counter()
+        model = aae(seed, **SEMI_SUPERVISED).fit(X_train, y_partial)
+        record(("semi", "AAE categorical", 0.1), np.mean(model.predict(X_test) == y_test), started)
+        for fraction, partial in ((0.1, y_partial), (1.0, y_train)):
+            started = time.perf_counter()
+            spreading = LabelSpreading(kernel="knn", n_neighbors=7).fit(X_train, partial)
+            record(("semi", "LabelSpreading (kNN kernel, k=7)", fraction), spreading.score(X_test, y_test), started)
+            started = time.perf_counter()
+            rows = partial != -1
+            mlp = MLPClassifier(max_iter=2000, random_state=seed).fit(X_train[rows], partial[rows])
+            record(("semi", "MLPClassifier on the labeled rows", fraction), mlp.score(X_test, y_test), started)
+        for n_clusters in (10, 16):
+            started = time.perf_counter()
+            model = aae(seed, n_clusters=n_clusters, **CLUSTERING).fit(X_train)
+            record(("cluster", "AAE n_clusters", n_clusters), matched_accuracy(y_test, model.predict(X_test)), started)
+            started = time.perf_counter()
+            kmeans = KMeans(n_clusters, n_init=10, random_state=seed).fit(X_train)
+            record(("cluster", "KMeans, raw pixels", n_clusters), matched_accuracy(y_test, kmeans.predict(X_test)),
+                   started)
+            started = time.perf_counter()
+            embedding = umap.UMAP(random_state=seed).fit(X_train)
+            kmeans = KMeans(n_clusters, n_init=10, random_state=seed).fit(embedding.embedding_)
+            record(("cluster", "KMeans on UMAP 2-D", n_clusters),
+                   matched_accuracy(y_test, kmeans.predict(embedding.transform(X_test))), started)
+
+    print(f"seeds {args.seeds}; load_digits 70/30 split (seed 0); {len(X_test)} held-out rows")
+    table("Placement (label_mode='prior', held-out codes in their class's region; target ≥ 0.9)",
+          ["prior", "share in own region", "fit s"],
+          [[name, fmt(results[("placement", name)]), fmt(seconds[("placement", name)])] for name in PLACEMENT])
+    table("Generation (SVC accuracy on sample(200, y=k), k = 0..9; target ≥ 0.9 for conditional, categorical)",
+          ["label_mode", "accuracy", "fit s"],
+          [[name, fmt(results[("generation", name)]), fmt(seconds[("generation", name)])]
+           for name in [f"prior ({p})" for p in PLACEMENT] + list(GENERATION)])
+    methods = ["AAE categorical", "LabelSpreading (kNN kernel, k=7)", "MLPClassifier on the labeled rows"]
+    table("Semi-supervised (held-out accuracy; target: AAE beats both others with 10 % labels)",
+          ["method", "10 % labels", "100 % labels"],
+          [[m, fmt(results[("semi", m, 0.1)]), fmt(results[("semi", m, 1.0)])] for m in methods])
+    methods = ["AAE n_clusters", "KMeans, raw pixels", "KMeans on UMAP 2-D"]
+    table("Clustering (held-out accuracy after the best cluster-to-class matching)",
+          ["method", "10 clusters", "16 clusters"],
+          [[m, fmt(results[("cluster", m, 10)]), fmt(results[("cluster", m, 16)])] for m in methods])
+
+
+if __name__ == "__main__":
+    main()
