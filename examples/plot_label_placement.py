@@ -45,5 +45,5 @@ for ax, prior in zip(axes, ["gaussian_mixture", "swiss_roll"]):
 
 fig.colorbar(points, ax=axes.tolist(), ticks=range(10), label="digit", shrink=0.8)
 output = Path(sys.argv[1] if len(sys.argv) > 1 else "label_placement.png").resolve()
-fig.savefig(output, dpi=80)
+fig.savefig(output, dpi=80, bbox_inches="tight")
 print(f"Wrote {output}")

@@ -25,19 +25,22 @@ from sklearn_aae import AdversarialAutoencoder
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 digits = load_digits()
-aae = AdversarialAutoencoder(n_components=8, label_mode="conditional", adversarial_weight=1.0, max_iter=150,
-                             random_state=0)
+# A 2-D code and a strong adversary keep the digit out of the code (8 dimensions let it leak in).
+aae = AdversarialAutoencoder(n_components=2, label_mode="conditional", adversarial_weight=1.0, max_iter=150,
+                             tol=None, random_state=0)
 aae.fit(digits.images, digits.target)  # (1797, 8, 8) images in, images out
 
 n_styles = 8
 grid = np.stack([aae.sample(n_styles, y=k, random_state=1) for k in aae.classes_], axis=1)  # (8, 10, 8, 8)
+# A blank pixel around every digit keeps the cells apart.
+cells = np.pad(grid, ((0, 0), (0, 0), (1, 1), (1, 1)))  # (8, 10, 10, 10)
 fig, ax = plt.subplots(figsize=(10, 8.4))
-ax.imshow(grid.transpose(0, 2, 1, 3).reshape(n_styles * 8, 10 * 8), cmap="gray_r", vmin=0, vmax=16)
-ax.set_xticks(np.arange(10) * 8 + 3.5, [f"y={k}" for k in aae.classes_])
-ax.set_yticks(np.arange(n_styles) * 8 + 3.5, [f"style {i}" for i in range(n_styles)])
+ax.imshow(cells.transpose(0, 2, 1, 3).reshape(n_styles * 10, 10 * 10), cmap="gray_r", vmin=0, vmax=16)
+ax.set_xticks(np.arange(10) * 10 + 4.5, [f"y={k}" for k in aae.classes_])
+ax.set_yticks(np.arange(n_styles) * 10 + 4.5, [f"style {i}" for i in range(n_styles)])
 ax.set_title('label_mode="conditional": one code per row, one label per column')
 print(f"grid of {grid.shape[0]} styles x {grid.shape[1]} digits, each {grid.shape[2:]} pixels")
 
 output = Path(sys.argv[1] if len(sys.argv) > 1 else "style_content.png").resolve()
-fig.savefig(output, dpi=80)
+fig.savefig(output, dpi=80, bbox_inches="tight")
 print(f"Wrote {output}")
