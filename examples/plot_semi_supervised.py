@@ -50,6 +50,7 @@ fig, ax = plt.subplots(figsize=(8, 5))
 for name, values in scores.items():
     ax.plot(np.array(fractions) * 100, values, marker="o", label=name)
 ax.set_xscale("log")
+ax.minorticks_off()
 ax.set_xticks(np.array(fractions) * 100, [f"{f:.0%}" for f in fractions])
 ax.set_xlabel("labeled share of the 1,257 training digits")
 ax.set_ylabel("held-out accuracy")
