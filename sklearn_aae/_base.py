@@ -210,8 +210,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
             One chunk of training rows.
-        y : array-like of shape (n_samples,) or None, default=None
-            Class labels as in :meth:`fit`; the first call fixes the classes.
+        y : None
+            Ignored: only :meth:`fit` uses labels (dask-ml's ``Incremental`` passes a
+            placeholder here). A model fitted with labels trains on these rows as
+            unlabeled ones.
 
         Returns
         -------
@@ -220,7 +222,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         if not hasattr(self, "prior_"):
             self._validate_params()
-        return self._fit(X, incremental=True, y=y)
+        return self._fit(X, incremental=True)
 
     def transform(self, X):
         """Encode ``X`` into the latent space (deterministically).

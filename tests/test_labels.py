@@ -138,12 +138,15 @@ def test_pickle_keeps_the_labels(data):
     np.testing.assert_array_equal(restored.sample(3, y=1, random_state=0), model.sample(3, y=1, random_state=0))
 
 
-def test_partial_fit_keeps_the_first_classes(data):
+def test_partial_fit_ignores_labels(data):
     X, y = data
-    model = AdversarialAutoencoder(label_mode="conditional", **FAST).partial_fit(X, y)
-    model.partial_fit(X[:50], np.full(50, -1))
+    model = AdversarialAutoencoder(label_mode="conditional", max_iter=1, **FAST).fit(X, y)
+    model.partial_fit(X[:50], np.full(50, 7))  # unlabeled rows for the fitted label model
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2, 3])
+    assert AdversarialAutoencoder(label_mode="conditional", **FAST).partial_fit(X, y).label_mode_ is None
+    refit = AdversarialAutoencoder(label_mode="conditional", warm_start=True, max_iter=1, **FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"labels \[7\] not seen in the first fit"):
-        model.partial_fit(X[:10], np.full(10, 7))
+        refit.fit(X[:10], np.full(10, 7))
 
 
 def test_clear_errors(data):
