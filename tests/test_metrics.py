@@ -39,3 +39,14 @@ def test_trustworthiness_is_sklearns():
     from sklearn.manifold import trustworthiness as sk_trustworthiness
 
     assert trustworthiness is sk_trustworthiness
+
+
+def test_trustworthiness_by_hand():
+    # Five points on a line; the embedding swaps the two end points. With k=1 the
+    # intruding neighbours are: point 0 gets point 3 (its 3rd-nearest originally, penalty
+    # 3 - 1), point 1 gets point 4 (4th-nearest, penalty 3), point 4 gets point 1 (3rd,
+    # penalty 2). T = 1 - 2 / (n k (2n - 3k - 1)) * 7 = 1 - 14 / 30.
+    X = np.array([[0.0], [1.0], [3.0], [6.0], [10.0]])
+    Z = np.array([[10.0], [1.0], [3.0], [6.0], [0.0]])
+    assert trustworthiness(X, Z, n_neighbors=1) == pytest.approx(1 - 14 / 30)
+    assert trustworthiness(X, X, n_neighbors=1) == 1.0
