@@ -33,10 +33,18 @@ myst_heading_anchors = 3
 suppress_warnings = ["myst.xref_missing", "config.cache"]
 
 autosummary_generate = True
-autodoc_default_options = {"inherited-members": False}
+# Inherited scikit-learn helpers whose docstrings point into scikit-learn's own site are
+# left to scikit-learn's documentation.
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": True,
+    "exclude-members": "get_metadata_routing, set_output, set_fit_request, set_partial_fit_request, "
+                       "set_score_request, set_transform_request, set_inverse_transform_request, "
+                       "set_predict_request, set_predict_proba_request",
+}
 numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
-numpydoc_show_inherited_class_members = {"sklearn_aae.AdversarialAutoencoder": False, "sklearn_aae.ALAE": False}
+numpydoc_show_inherited_class_members = True
 numpydoc_xref_param_type = False
 
 
@@ -64,5 +72,5 @@ html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_aae"
 html_static_path = []
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
-templates_path = ["_templates"]
+templates_path = []
 sys.path.insert(0, str(Path(__file__).resolve().parent))
