@@ -70,7 +70,8 @@ sphinx_gallery_conf = {
 
 html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_aae"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
 templates_path = []
 sys.path.insert(0, str(Path(__file__).resolve().parent))

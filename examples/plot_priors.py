@@ -51,8 +51,9 @@ digits = load_digits()
 images, y = digits.images, digits.target
 priors = ["gaussian", "gaussian_mixture", "swiss_roll", "uniform", RingPrior()]
 
-fig, axes = plt.subplots(1, len(priors), figsize=(5 * len(priors), 5))
-for ax, prior in zip(axes, priors):
+fig, axes = plt.subplots(2, 3, figsize=(15, 10))
+axes[-1, -1].set_axis_off()  # five priors, six panels
+for ax, prior in zip(axes.flat, priors):
     aae = AdversarialAutoencoder(prior=prior, max_iter=80, random_state=0)
     Z = aae.fit_transform(images)
     plot_embedding(Z, y=y, prior=aae.prior_, ax=ax, n_prior_samples=3000, s=4)
