@@ -329,7 +329,8 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         self.decoder_ = reset_parameters(
             mlp(self.n_components + content_size, hidden[::-1], n_features, self.activation), generator)
         self.discriminator_ = reset_parameters(
-            mlp(self.n_components + condition_size, tuple(self.discriminator_layer_sizes), 1, self.activation),
+            mlp(self.n_components + condition_size, tuple(self.discriminator_layer_sizes), 1, self.activation,
+                float32_output=True),
             generator)
         self.autoencoder_optimizer_ = adam(
             [*self.encoder_.parameters(), *self.decoder_.parameters()], self.learning_rate_init,
@@ -341,7 +342,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         self._loss_names = (*type(self)._loss_names, *extra_losses)
         if mode == "categorical":
             self.class_discriminator_ = reset_parameters(
-                mlp(n_classes, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+                mlp(n_classes, tuple(self.discriminator_layer_sizes), 1, self.activation, float32_output=True), generator)
             self.class_discriminator_optimizer_ = adam(self.class_discriminator_.parameters(),
                                                        self.learning_rate_init, betas=(0.5, 0.999))
 

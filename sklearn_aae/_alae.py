@@ -215,11 +215,11 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
         z_dim, w_dim = self._prior_dimension(), self.n_components
         mapping_hidden = (hidden[-1],) * (self.mapping_layers - 1)
-        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation), generator)
+        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation, float32_output=True), generator)
         self.generator_ = reset_parameters(mlp(w_dim, hidden[::-1], n_features, self.activation), generator)
-        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation), generator)
+        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation, float32_output=True), generator)
         self.discriminator_ = reset_parameters(
-            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation), generator)
+            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation, float32_output=True), generator)
         if self.ema_decay is not None:
             # Slowly moving copies of F and G, used by sample(): averaging the weights
             # smooths the oscillation of the adversarial game (Karras et al., as in ALAE).

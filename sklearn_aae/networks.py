@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "mlp", "Encoder", "reset_parameters"]
+__all__ = ["ACTIVATIONS", "mlp", "Float32Linear", "Encoder", "reset_parameters"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -18,8 +18,26 @@ ACTIVATIONS = {
 }
 
 
-def mlp(n_in, hidden_layer_sizes, n_out, activation="relu"):
+class Float32Linear(nn.Linear):
+    """A linear layer that computes in float32 even inside a bfloat16 autocast region.
+
+    bfloat16 keeps 8 significant bits: codes of a few units come out in steps of about
+    0.01, coarser than the differences the latent losses and the discriminators must see
+    (in ALAE's latent reconstruction ``‖F(z) - E(G(F(z)))‖²`` nearly all of the signal).
+    Narrow output layers cost little, so they stay exact while the wide layers take the
+    fast bfloat16 path.
+    """
+
+    def forward(self, x):
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x.float())
+
+
+def mlp(n_in, hidden_layer_sizes, n_out, activation="relu", *, float32_output=False):
     """A plain multi-layer perceptron ``n_in -> hidden... -> n_out`` with a linear output.
+
+    ``float32_output=True`` makes the output layer a :class:`Float32Linear`, for networks
+    whose output is a code or a score rather than a wide row of features.
 
     Examples
     --------
@@ -37,7 +55,7 @@ def mlp(n_in, hidden_layer_sizes, n_out, activation="relu"):
     for size in hidden_layer_sizes:
         layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
         width = size
-    layers.append(nn.Linear(width, n_out))
+    layers.append((Float32Linear if float32_output else nn.Linear)(width, n_out))
     return nn.Sequential(*layers)
 
 
@@ -67,7 +85,7 @@ class Encoder(nn.Module):
         self.n_classes = n_classes
         n_in = n_features + (n_components if kind == "universal" else 0)
         n_out = 2 * n_components if kind == "gaussian" else n_components
-        self.body = mlp(n_in, hidden_layer_sizes, n_out + n_classes, activation)
+        self.body = mlp(n_in, hidden_layer_sizes, n_out + n_classes, activation, float32_output=True)
 
     def forward(self, x, *, sample=True, generator=None):
         return self.encode(x, sample=sample, generator=generator)[0]

@@ -28,3 +28,18 @@ def test_encoder_kinds():
         assert enc(x, generator=g).shape == (6, 3)
     soft = Encoder(4, (8,), 3, code_activation="softmax")
     torch.testing.assert_close(soft(x).sum(dim=1), torch.ones(6))
+
+
+def test_float32_output_layer_is_exact_under_bfloat16_autocast():
+    torch.manual_seed(0)
+    net = mlp(16, (64,), 3, float32_output=True)
+    x = torch.randn(50, 16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(x)
+        hidden = net[:-1](x)
+    assert out.dtype == torch.float32 and hidden.dtype == torch.bfloat16
+    # The output layer sees the bfloat16 hidden units but computes in float32 from them.
+    expected = torch.nn.functional.linear(hidden.float(), net[-1].weight, net[-1].bias)
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert mlp(16, (64,), 3)(x).dtype == torch.bfloat16
