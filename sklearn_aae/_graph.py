@@ -65,9 +65,17 @@ class NeighborGraph:
     def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device):
         umap_ = _import_umap()
         n_neighbors = min(n_neighbors, X.shape[0])
-        knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
-        graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
-                                                 knn_indices=knn_indices, knn_dists=knn_distances)
+        # numba's OpenMP layer, which umap-learn's parallel kernels start, resets the
+        # OpenMP thread count that torch shares with it: after a graph built with
+        # OMP_NUM_THREADS=1, torch trained on two threads, and ten times slower on a busy
+        # two-core machine. torch gets its own setting back.
+        torch_threads = torch.get_num_threads()
+        try:
+            knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+            graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
+                                                     knn_indices=knn_indices, knn_dists=knn_distances)
+        finally:
+            torch.set_num_threads(torch_threads)
         graph = graph.tocoo()
         self.head = torch.as_tensor(graph.row.astype(np.int64), device=device)
         self.tail = torch.as_tensor(graph.col.astype(np.int64), device=device)

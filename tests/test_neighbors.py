@@ -29,6 +29,18 @@ def test_graph_is_umaps_fuzzy_graph_as_weighted_edges(blobs):
     assert graph.a > 0 and graph.b > 0
 
 
+def test_graph_build_keeps_torchs_thread_count():
+    # umap-learn's numba kernels reset the OpenMP thread count torch uses (seen on digits).
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        NeighborGraph(load_digits().data, 15, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                      random_state=np.random.RandomState(0), device=torch.device("cpu"))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_loss_pulls_edges_together_and_pushes_non_edges_apart():
     graph = NeighborGraph(np.eye(4), 2, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
                           random_state=np.random.RandomState(0), device=torch.device("cpu"))
