@@ -47,7 +47,8 @@ GENERATION = {
     "conditional": dict(label_mode="conditional", n_components=2, adversarial_weight=1.0, tol=None),
     "categorical": dict(label_mode="categorical", n_components=8, adversarial_weight=1.0, tol=None),
 }
-SEMI_SUPERVISED = dict(label_mode="categorical", n_components=8, adversarial_weight=1.0, max_iter=300, tol=None)
+SEMI_SUPERVISED = dict(label_mode="categorical", n_components=8, adversarial_weight=1.0, classification_weight=3.0,
+                       max_iter=300, tol=None)
 CLUSTERING = dict(n_components=2, adversarial_weight=1.0, tol=None)
 TABLES = ("placement", "generation", "semi", "cluster")
 

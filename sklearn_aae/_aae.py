@@ -92,11 +92,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         ``label_mode='categorical'`` with labels.
     classification_weight : float, default=1.0
         Weight of the cross-entropy of the class head on labeled rows (label_mode
-        'categorical'). When only some rows are labeled, every minibatch takes its
-        cross-entropy on a minibatch of ``batch_size`` labeled rows drawn at random with
-        replacement (the paper's labeled minibatches, Sec. 5), so each step trains the
-        head however few rows carry a label; with all rows labeled it is taken on the
-        minibatch itself.
+        'categorical').
     max_iter : int, default=200
         Maximum number of epochs.
     batch_size : int, default=128
@@ -209,8 +205,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
     the non-saturating ``softplus(-D(z))``. Folding the paper's reconstruction and
     regularisation phases into one encoder step halves the passes through the encoder.
     With label_mode 'categorical' the class head's discriminator and the cross-entropy
-    of labeled rows join the same two steps (on partly labeled data, the cross-entropy
-    of a separately drawn minibatch of labeled rows).
+    of labeled rows join the same two steps.
 
     Labels follow scikit-learn's semi-supervised convention: -1 marks an unlabeled row.
     String labels work too; mark their unlabeled rows with -1 in an object array (as
@@ -374,8 +369,12 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         generator_loss = self._generator_loss(self.discriminator_, Z, condition)
         loss = reconstruction_loss + self.adversarial_weight * generator_loss
         if mode == "categorical":
-            classification_loss = (torch.zeros((), device=X.device) if y is None
-                                   else self._classification_loss(logits, y))
+            classification_loss = torch.zeros((), device=X.device)
+            if y is not None:
+                labeled = y >= 0
+                # Averaged over the labeled rows without a host sync on their count.
+                per_row = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
+                classification_loss = (per_row * labeled).sum() / labeled.sum().clamp(min=1)
             # The discriminator judges one row at a time, so a head that puts every row in
             # the same one-hot category looks real to it, and a saturated softmax cannot
             # leave: the KL divergence of the batch's mean class probabilities from the

@@ -509,13 +509,11 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             valid_rows, train_rows = order[:n_valid], order[n_valid:]
         data = _TrainingRows(X, train_rows, self.mean_, self.scale_, self.device_, labels)
         self._neighbor_graph = self._build_neighbor_graph(X, train_rows, data)
-        self._training_rows = data
         try:
             self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
         finally:
-            # The graph and the training rows (views of the caller's rows) are only needed
-            # while training.
-            self._neighbor_graph = self._training_rows = None
+            # The graph (and its view of the caller's rows) is only needed while training.
+            self._neighbor_graph = None
         return self
 
     def _build_neighbor_graph(self, X, train_rows, data):
@@ -711,7 +709,6 @@ class _TrainingRows:
         self.mean = torch.as_tensor(mean, dtype=self.data.dtype, device=device)
         self.scale = torch.as_tensor(scale, dtype=self.data.dtype, device=device)
         self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.int64, device=device)
-        self._labeled_positions = None
 
     def __len__(self):
         return self.rows.shape[0]
@@ -723,12 +720,6 @@ class _TrainingRows:
     def labels_at(self, positions):
         """Class indices of the rows at ``positions``, or ``None`` without labels."""
         return None if self.labels is None else self.labels[self.rows[positions]]
-
-    def labeled_positions(self):
-        """Positions (indices into the training rows) of the labeled rows; computed once."""
-        if self._labeled_positions is None:
-            self._labeled_positions = torch.nonzero(self.labels_at(slice(None)) >= 0).flatten()
-        return self._labeled_positions
 
 
 def _column_moments(X, chunk=65536):

@@ -155,42 +155,6 @@ class LabelsMixin:
             Z[unlabeled] = self.prior_.sample(int(unlabeled.sum()), random_state=self._rng)
         return Z
 
-    def _classification_loss(self, logits, y):
-        """Cross-entropy of the class head ('categorical'), for one minibatch of rows.
-
-        ``logits`` are the head's outputs for the minibatch, ``y`` its class indices (-1:
-        unlabeled). When the training rows are only partly labeled, the cross-entropy is
-        taken instead on a minibatch of as many labeled rows, drawn at random with
-        replacement (the AAE paper's semi-supervised phase, Sec. 5, runs on labeled
-        minibatches): with 10 % labels a minibatch of 128 holds about 13 labeled rows, and
-        with a few labels most minibatches hold none.
-        """
-        drawn = self._labeled_minibatch(y.shape[0])
-        if drawn is None:
-            labeled = y >= 0
-            # Averaged over the labeled rows without a host sync on their count.
-            per_row = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
-            return (per_row * labeled).sum() / labeled.sum().clamp(min=1)
-        X_labeled, y_labeled = drawn
-        # The labeled rows get the same input noise as the minibatch.
-        logits = self.encoder_.encode(self._corrupt(X_labeled), generator=self._generator)[1]
-        return F.cross_entropy(logits.float(), y_labeled)
-
-    def _labeled_minibatch(self, n_rows):
-        """``n_rows`` labeled training rows, drawn with replacement, and their class indices.
-
-        ``None`` unless the rows being trained on are partly labeled.
-        """
-        data = getattr(self, "_training_rows", None)
-        if data is None or data.labels is None:
-            return None
-        positions = data.labeled_positions()
-        if positions.shape[0] in (0, len(data)):
-            return None
-        picks = positions[torch.randint(positions.shape[0], (n_rows,), device=positions.device,
-                                        generator=self._generator)]
-        return data.batch(picks), data.labels_at(picks)
-
     def _class_indices(self, y, n_samples):
         """Class indices for ``sample(y=...)``: one label for all rows, or one per row."""
         if getattr(self, "label_mode_", None) is None:

@@ -93,27 +93,6 @@ def test_categorical_semi_supervised_predict(data):
     assert {"class_discriminator", "classification"} <= set(model.loss_history_)
 
 
-def test_categorical_cross_entropy_on_labeled_minibatches(data, monkeypatch):
-    """With few labels, every step's cross-entropy is taken on drawn labeled rows."""
-    X, y = data
-    y_partial = np.full_like(y, -1)
-    firsts = [np.flatnonzero(y == k)[0] for k in range(4)]
-    y_partial[firsts] = y[firsts]  # 4 labeled rows of 600: most minibatches of 32 hold none
-    steps = []
-    train_step = AdversarialAutoencoder._train_step
-
-    def recording(self, X, Z_prior, y=None):
-        losses = train_step(self, X, Z_prior, y)
-        steps.append(losses[self._loss_names.index("classification")].item())
-        return losses
-
-    monkeypatch.setattr(AdversarialAutoencoder, "_train_step", recording)
-    model = AdversarialAutoencoder(label_mode="categorical", max_iter=3, **FAST).fit(X, y_partial)
-    assert len(steps) == 3 * 19
-    assert min(steps) > 0  # in-batch only, at most 4 of each epoch's 19 steps would have one
-    assert model._training_rows is None  # the rows are not kept after training
-
-
 def test_n_clusters_clusters_without_labels(data):
     X, y = data
     model = AdversarialAutoencoder(n_clusters=4, max_iter=50, **FAST).fit(X)
