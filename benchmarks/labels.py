@@ -19,7 +19,9 @@ Stochastic methods run once per seed; tables give mean ± std over seeds. The pa
 each AAE row are in PLACEMENT, GENERATION, SEMI_SUPERVISED and CLUSTERING below; the
 semi-supervised row with 100 % labels is the 'categorical' generation model.
 
-Usage: python benchmarks/labels.py [--seeds 0 1] [--max-iter N]
+Usage: python benchmarks/labels.py [--seeds 0 1] [--max-iter N] [--tables placement generation semi cluster]
+(``--tables semi`` runs the semi-supervised table alone; its 100 % row fits the
+'categorical' generation model.)
 """
 
 import argparse
@@ -48,6 +50,7 @@ GENERATION = {
 SEMI_SUPERVISED = dict(label_mode="categorical", n_components=8, adversarial_weight=1.0, classification_weight=3.0,
                        max_iter=300, tol=None)
 CLUSTERING = dict(n_components=2, adversarial_weight=1.0, tol=None)
+TABLES = ("placement", "generation", "semi", "cluster")
 
 
 def placement_share(model, Z, y):
@@ -89,9 +92,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--max-iter", type=int, default=None, help="epochs of every AAE (default: its default)")
+    parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES),
+                        help="tables to run (default: all)")
     args = parser.parse_args()
+    tables = set(args.tables)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    import umap
+    if "cluster" in tables:
+        import umap
 
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
@@ -107,33 +114,39 @@ def main():
         return AdversarialAutoencoder(random_state=seed, **{**params, **epochs})
 
     for seed in args.seeds:
-        for name, params in PLACEMENT.items():
-            started = time.perf_counter()
-            model = aae(seed, **params).fit(X_train, y_train)
-            record(("placement", name), placement_share(model, model.transform(X_test), y_test), started)
-            record(("generation", f"prior ({name})"), generation_accuracy(model, judge), started)
+        if tables & {"placement", "generation"}:
+            for name, params in PLACEMENT.items():
+                started = time.perf_counter()
+                model = aae(seed, **params).fit(X_train, y_train)
+                record(("placement", name), placement_share(model, model.transform(X_test), y_test), started)
+                record(("generation", f"prior ({name})"), generation_accuracy(model, judge), started)
         for name, params in GENERATION.items():
+            if "generation" not in tables and not (name == "categorical" and "semi" in tables):
+                continue
             started = time.perf_counter()
             model = aae(seed, **params).fit(X_train, y_train)
             record(("generation", name), generation_accuracy(model, judge), started)
             if name == "categorical":
                 record(("semi", "AAE categorical", 1.0), np.mean(model.predict(X_test) == y_test), started)
-        # The same labeled 10 % for every method of a seed, stratified by class.
-        labeled = train_test_split(np.arange(len(y_train)), train_size=0.1, stratify=y_train, random_state=seed)[0]
-        y_partial = np.full_like(y_train, -1)
-        y_partial[labeled] = y_train[labeled]
-        started = time.perf_counter()
-        model = aae(seed, **SEMI_SUPERVISED).fit(X_train, y_partial)
-        record(("semi", "AAE categorical", 0.1), np.mean(model.predict(X_test) == y_test), started)
-        for fraction, partial in ((0.1, y_partial), (1.0, y_train)):
+        if "semi" in tables:
+            # The same labeled 10 % for every method of a seed, stratified by class.
+            labeled = train_test_split(np.arange(len(y_train)), train_size=0.1, stratify=y_train,
+                                       random_state=seed)[0]
+            y_partial = np.full_like(y_train, -1)
+            y_partial[labeled] = y_train[labeled]
             started = time.perf_counter()
-            spreading = LabelSpreading(kernel="knn", n_neighbors=7).fit(X_train, partial)
-            record(("semi", "LabelSpreading (kNN kernel, k=7)", fraction), spreading.score(X_test, y_test), started)
-            started = time.perf_counter()
-            rows = partial != -1
-            mlp = MLPClassifier(max_iter=2000, random_state=seed).fit(X_train[rows], partial[rows])
-            record(("semi", "MLPClassifier on the labeled rows", fraction), mlp.score(X_test, y_test), started)
-        for n_clusters in (10, 16):
+            model = aae(seed, **SEMI_SUPERVISED).fit(X_train, y_partial)
+            record(("semi", "AAE categorical", 0.1), np.mean(model.predict(X_test) == y_test), started)
+            for fraction, partial in ((0.1, y_partial), (1.0, y_train)):
+                started = time.perf_counter()
+                spreading = LabelSpreading(kernel="knn", n_neighbors=7).fit(X_train, partial)
+                record(("semi", "LabelSpreading (kNN kernel, k=7)", fraction), spreading.score(X_test, y_test),
+                       started)
+                started = time.perf_counter()
+                rows = partial != -1
+                mlp = MLPClassifier(max_iter=2000, random_state=seed).fit(X_train[rows], partial[rows])
+                record(("semi", "MLPClassifier on the labeled rows", fraction), mlp.score(X_test, y_test), started)
+        for n_clusters in (10, 16) if "cluster" in tables else ():
             started = time.perf_counter()
             model = aae(seed, n_clusters=n_clusters, **CLUSTERING).fit(X_train)
             record(("cluster", "AAE n_clusters", n_clusters), matched_accuracy(y_test, model.predict(X_test)), started)
@@ -148,22 +161,25 @@ def main():
                    matched_accuracy(y_test, kmeans.predict(embedding.transform(X_test))), started)
 
     print(f"seeds {args.seeds}; load_digits 70/30 split (seed 0); {len(X_test)} held-out rows")
-    table("Placement (label_mode='prior', held-out codes in their class's region; target ≥ 0.9)",
-          ["prior", "share in own region", "fit s"],
-          [[name, fmt(results[("placement", name)]), fmt(seconds[("placement", name)])] for name in PLACEMENT])
-    table("Generation (SVC accuracy on sample(200, y=k), k = 0..9; target ≥ 0.9 for conditional, categorical)",
-          ["label_mode", "accuracy", "fit s"],
-          [[name, fmt(results[("generation", name)]), fmt(seconds[("generation", name)])]
-           for name in [f"prior ({p})" for p in PLACEMENT] + list(GENERATION)])
-    methods = ["AAE categorical", "LabelSpreading (kNN kernel, k=7)", "MLPClassifier on the labeled rows"]
-    table("Semi-supervised (held-out accuracy; target: AAE beats both others with 10 % labels)",
-          ["method", "10 % labels", "100 % labels"],
-          [[m, fmt(results[("semi", m, 0.1)]), fmt(results[("semi", m, 1.0)])] for m in methods])
-    methods = ["AAE n_clusters", "KMeans, raw pixels", "KMeans on UMAP 2-D"]
-    table("Clustering (held-out accuracy after the best cluster-to-class matching)",
-          ["method", "10 clusters", "16 clusters"],
-          [[m, fmt(results[("cluster", m, 10)]), fmt(results[("cluster", m, 16)])] for m in methods])
-
+    if "placement" in tables:
+        table("Placement (label_mode='prior', held-out codes in their class's region; target ≥ 0.9)",
+              ["prior", "share in own region", "fit s"],
+              [[name, fmt(results[("placement", name)]), fmt(seconds[("placement", name)])] for name in PLACEMENT])
+    if "generation" in tables:
+        table("Generation (SVC accuracy on sample(200, y=k), k = 0..9; target ≥ 0.9 for conditional, categorical)",
+              ["label_mode", "accuracy", "fit s"],
+              [[name, fmt(results[("generation", name)]), fmt(seconds[("generation", name)])]
+               for name in [f"prior ({p})" for p in PLACEMENT] + list(GENERATION)])
+    if "semi" in tables:
+        methods = ["AAE categorical", "LabelSpreading (kNN kernel, k=7)", "MLPClassifier on the labeled rows"]
+        table("Semi-supervised (held-out accuracy; target: AAE beats both others with 10 % labels)",
+              ["method", "10 % labels", "100 % labels"],
+              [[m, fmt(results[("semi", m, 0.1)]), fmt(results[("semi", m, 1.0)])] for m in methods])
+    if "cluster" in tables:
+        methods = ["AAE n_clusters", "KMeans, raw pixels", "KMeans on UMAP 2-D"]
+        table("Clustering (held-out accuracy after the best cluster-to-class matching)",
+              ["method", "10 clusters", "16 clusters"],
+              [[m, fmt(results[("cluster", m, 10)]), fmt(results[("cluster", m, 16)])] for m in methods])
 
 if __name__ == "__main__":
     main()
