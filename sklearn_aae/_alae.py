@@ -1,5 +1,6 @@
 """ALAE: the adversarial latent autoencoder, its four networks and its three updates."""
 
+import contextlib
 import copy
 from numbers import Integral, Real
 
@@ -247,7 +248,12 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         with torch.no_grad():
             fake = self.generator_(self.mapping_(Z_prior))
         real = self._corrupt(X).requires_grad_(self.r1_gamma > 0)
-        real_score = self._critic(real)
+        # R1 differentiates D∘E once more, and under bfloat16 autocast that cost codes
+        # quality (digits, 16-D linear-SVM accuracy 0.920 against 0.931 in float32, three
+        # seeds; 0.930 with this pass in float32), so the real rows' pass runs in float32.
+        exact = torch.autocast(X.device.type, enabled=False) if self.r1_gamma > 0 else contextlib.nullcontext()
+        with exact:
+            real_score = self._critic(real)
         discriminator_loss = F.softplus(self._critic(fake)).mean() + F.softplus(-real_score).mean()
         penalty = 0.0
         if self.r1_gamma > 0:
