@@ -175,7 +175,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         n_iter_no_change=25,
         tol=None,
         warm_start=False,
-        precision="float32",
+        precision="auto",
         device="auto",
         random_state=None,
         verbose=False,
@@ -216,11 +216,15 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
         z_dim, w_dim = self._prior_dimension(), self.n_components
         mapping_hidden = (hidden[-1],) * (self.mapping_layers - 1)
-        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation, float32_output=True), generator)
-        self.generator_ = reset_parameters(mlp(w_dim, hidden[::-1], n_features, self.activation), generator)
-        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation, float32_output=True), generator)
+        # Layers that read or write codes and scores, and the small discriminator, stay
+        # float32 under bfloat16 autocast (see AdversarialAutoencoder._build).
+        exact_in, exact_out, exact_both = (dict(float32_input=True), dict(float32_output=True),
+                                           dict(float32_input=True, float32_output=True))
+        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation, **exact_both), generator)
+        self.generator_ = reset_parameters(mlp(w_dim, hidden[::-1], n_features, self.activation, **exact_in), generator)
+        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation, **exact_out), generator)
         self.discriminator_ = reset_parameters(
-            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation, float32_output=True), generator)
+            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation, float32=True), generator)
         if self.ema_decay is not None:
             # Slowly moving copies of F and G, used by sample(): averaging the weights
             # smooths the oscillation of the adversarial game (Karras et al., as in ALAE).

@@ -24,8 +24,8 @@ class Float32Linear(nn.Linear):
     bfloat16 keeps 8 significant bits: codes of a few units come out in steps of about
     0.01, coarser than the differences the latent losses and the discriminators must see
     (in ALAE's latent reconstruction ``‖F(z) - E(G(F(z)))‖²`` nearly all of the signal).
-    Narrow output layers cost little, so they stay exact while the wide layers take the
-    fast bfloat16 path.
+    Layers that read or write a code or a score are narrow and cost little, so they stay
+    exact while the wide layers take the fast bfloat16 path.
     """
 
     def forward(self, x):
@@ -33,11 +33,13 @@ class Float32Linear(nn.Linear):
             return super().forward(x.float())
 
 
-def mlp(n_in, hidden_layer_sizes, n_out, activation="relu", *, float32_output=False):
+def mlp(n_in, hidden_layer_sizes, n_out, activation="relu", *, float32_input=False, float32_output=False,
+        float32=False):
     """A plain multi-layer perceptron ``n_in -> hidden... -> n_out`` with a linear output.
 
-    ``float32_output=True`` makes the output layer a :class:`Float32Linear`, for networks
-    whose output is a code or a score rather than a wide row of features.
+    ``float32_input=True`` / ``float32_output=True`` make the first / last layer a
+    :class:`Float32Linear`, for networks that read / write a code or a score rather than
+    a wide row of features; ``float32=True`` makes every layer one.
 
     Examples
     --------
@@ -51,11 +53,13 @@ def mlp(n_in, hidden_layer_sizes, n_out, activation="relu", *, float32_output=Fa
       (4): Linear(in_features=8, out_features=2, bias=True)
     )
     """
-    layers, width = [], n_in
-    for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
-        width = size
-    layers.append((Float32Linear if float32_output else nn.Linear)(width, n_out))
+    widths = [n_in, *hidden_layer_sizes, n_out]
+    layers = []
+    for i, (width, size) in enumerate(zip(widths[:-1], widths[1:])):
+        exact = float32 or (i == 0 and float32_input) or (i == len(widths) - 2 and float32_output)
+        layers.append((Float32Linear if exact else nn.Linear)(width, size))
+        if i < len(widths) - 2:
+            layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
 

@@ -1,6 +1,6 @@
 import torch
 
-from sklearn_aae.networks import Encoder, mlp, reset_parameters
+from sklearn_aae.networks import Encoder, Float32Linear, mlp, reset_parameters
 
 
 def test_mlp_shapes():
@@ -43,3 +43,14 @@ def test_float32_output_layer_is_exact_under_bfloat16_autocast():
     torch.testing.assert_close(out, expected, rtol=0, atol=0)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         assert mlp(16, (64,), 3)(x).dtype == torch.bfloat16
+
+
+def test_float32_flags_choose_which_layers_stay_exact():
+    def exact(net):
+        return [isinstance(layer, Float32Linear) for layer in net if isinstance(layer, torch.nn.Linear)]
+
+    assert exact(mlp(4, (8, 8), 2)) == [False, False, False]
+    assert exact(mlp(4, (8, 8), 2, float32_input=True)) == [True, False, False]
+    assert exact(mlp(4, (8, 8), 2, float32_output=True)) == [False, False, True]
+    assert exact(mlp(4, (8, 8), 2, float32=True)) == [True, True, True]
+    assert exact(mlp(4, (), 2, float32_input=True)) == [True]
