@@ -347,8 +347,6 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         # β1 = 0.5 is the usual choice for adversarial players: less momentum, less orbiting.
         self.discriminator_optimizer_ = adam(self.discriminator_.parameters(), self.learning_rate_init,
                                              betas=(0.5, 0.999))
-        extra_losses = ("class_discriminator", "classification") if mode == "categorical" else ()
-        self._loss_names = (*type(self)._loss_names, *extra_losses)
         if mode == "categorical":
             self.class_discriminator_ = reset_parameters(
                 mlp(n_classes, tuple(self.discriminator_layer_sizes), 1, self.activation, float32=True), generator)
@@ -396,17 +394,21 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
                                                       + 5 * balance_loss)
                     + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
-        if mode == "categorical":
-            losses += [class_discriminator_loss, classification_loss]
         if self.n_neighbors is not None:
             neighbor_loss = self._neighbor_loss(lambda rows: self.encoder_(rows, generator=self._generator),
                                                 X.shape[0])
             loss = loss + self.neighbor_weight * neighbor_loss
             losses.append(neighbor_loss)
+        if mode == "categorical":
+            losses += [class_discriminator_loss, classification_loss]
         self.autoencoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.autoencoder_optimizer_.step()
         return torch.stack([loss.float() for loss in losses]).detach()
+
+    def _active_loss_names(self):
+        extra = ("class_discriminator", "classification") if self.label_mode_ == "categorical" else ()
+        return (*super()._active_loss_names(), *extra)
 
     def _conditions_discriminator(self):
         """Whether the code's discriminator sees each row's label (a model fitted on labels).

@@ -130,7 +130,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     @abstractmethod
     def _train_step(self, X, Z_prior, y=None):
-        """One minibatch update; returns the detached losses named by ``_loss_names``.
+        """One minibatch update; returns the detached losses named by ``_active_loss_names()``.
 
         ``y`` holds the batch's class indices (-1: unlabeled) when the model trains on
         labels, else ``None``.
@@ -145,7 +145,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """Raw generator output for codes ``Z``: standardised rows, or logits for 'bce'."""
 
     def _active_loss_names(self):
-        """``_loss_names``, plus 'neighbors' when the graph loss is on."""
+        """Names of the losses ``_train_step`` returns, in order: ``_loss_names``, then
+        'neighbors' when the graph loss is on; subclasses append their own after these."""
         return self._loss_names + (("neighbors",) if self.n_neighbors is not None else ())
 
     def _prior_dimension(self):
