@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseAdversarialAutoencoder, adam
-from ._labels import LabelsMixin, one_hot
+from ._labels import LabelsMixin, neighbor_class_consistency, one_hot
 from .networks import Encoder, mlp, reset_parameters
 
 
@@ -122,6 +122,13 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         guide for why that stays the default).
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss against the reconstruction loss.
+    neighbor_class_weight : float, default=1.0
+        With a class head (label_mode 'categorical' or ``n_clusters``) and
+        ``n_neighbors`` set: weight of the graph consistency of the class head, the
+        symmetric KL divergence between the class probabilities of the two end points of
+        each sampled edge (each side pulled towards the other's detached probabilities).
+        Neighbouring rows, labeled or not, then get the same class, which spreads the few
+        labels along the data's neighbourhoods as ``LabelSpreading`` does. 0 turns it off.
     min_dist : float, default=0.1
         How tightly neighbours may pack, as in umap-learn: the curve
         ``1 / (1 + a d^{2b})`` that turns code distances into edge probabilities is
@@ -175,7 +182,9 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         Reconstruction loss of each epoch (the monitored loss).
     loss_history_ : dict of str to list of float
         Per-epoch 'reconstruction', 'discriminator' and 'generator' losses, and
-        'neighbors' (the graph loss) when ``n_neighbors`` is set.
+        'neighbors' (the graph loss) when ``n_neighbors`` is set, and
+        'neighbor_classes' (the class head's graph consistency) when a class head is
+        trained with ``n_neighbors`` set.
     best_loss_ : float
         Lowest training reconstruction loss.
     validation_scores_ : list of float or None
@@ -252,6 +261,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         "label_mode": [StrOptions({"prior", "conditional", "categorical"})],
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
+        "neighbor_class_weight": [Interval(Real, 0, None, closed="left")],
     }
     _loss_names = ("reconstruction", "discriminator", "generator")
 
@@ -277,6 +287,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         input_noise="auto",
         n_neighbors=None,
         neighbor_weight=1.0,
+        neighbor_class_weight=1.0,
         min_dist=0.1,
         early_stopping=False,
         validation_fraction=0.1,
@@ -307,6 +318,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         self.input_noise = input_noise
         self.n_neighbors = n_neighbors
         self.neighbor_weight = neighbor_weight
+        self.neighbor_class_weight = neighbor_class_weight
         self.min_dist = min_dist
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -394,7 +406,17 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
                                                       + 5 * balance_loss)
                     + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
-        if self.n_neighbors is not None:
+        if self.n_neighbors is not None and mode == "categorical":
+            # One pass over the edges' end points gives the codes for UMAP's loss and the
+            # class logits for the graph consistency of the class head.
+            Z_edges, logits_edges = self._neighbor_end_points(
+                lambda rows: self.encoder_.encode(rows, generator=self._generator), X.shape[0])
+            neighbor_loss = self._neighbor_graph.loss(*Z_edges.chunk(2), self._generator)
+            consistency_loss = neighbor_class_consistency(*logits_edges.chunk(2))
+            loss = (loss + self.neighbor_weight * neighbor_loss
+                    + self.neighbor_class_weight * consistency_loss)
+            losses += [neighbor_loss, consistency_loss]
+        elif self.n_neighbors is not None:
             neighbor_loss = self._neighbor_loss(lambda rows: self.encoder_(rows, generator=self._generator),
                                                 X.shape[0])
             loss = loss + self.neighbor_weight * neighbor_loss
@@ -405,10 +427,6 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         loss.backward()
         self.autoencoder_optimizer_.step()
         return torch.stack([loss.float() for loss in losses]).detach()
-
-    def _active_loss_names(self):
-        extra = ("class_discriminator", "classification") if self.label_mode_ == "categorical" else ()
-        return (*super()._active_loss_names(), *extra)
 
     def _conditions_discriminator(self):
         """Whether the code's discriminator sees each row's label (a model fitted on labels).

@@ -553,11 +553,18 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         same input noise as the minibatch, so the encoder learns to keep neighbours
         together for rows near, not only at, the training rows.
         """
+        Z = self._neighbor_end_points(encode, batch_size)  # (2 * n_edges, n_components)
+        return self._neighbor_graph.loss(*Z.chunk(2), self._generator)
+
+    def _neighbor_end_points(self, encode, batch_size):
+        """``encode`` of the end points of a fresh minibatch of graph edges, heads then tails.
+
+        ``encode`` maps standardised rows to whatever the loss needs (codes, or codes and
+        class logits); the rows get the minibatch's input noise.
+        """
         graph = self._neighbor_graph
         head, tail = graph.sample_edges(batch_size * _EDGES_PER_ROW, self._generator)
-        Z = encode(self._corrupt(graph.rows.batch(torch.cat([head, tail]))))  # (2 * n_edges, n_components)
-        Z_head, Z_tail = Z.chunk(2)
-        return graph.loss(Z_head, Z_tail, self._generator)
+        return encode(self._corrupt(graph.rows.batch(torch.cat([head, tail]))))
 
     def _run_epochs(self, data, X, valid_rows, n_epochs, incremental):
         # One tick per row, not per epoch: on large data the bar shows rows/s and the time

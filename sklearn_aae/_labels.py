@@ -87,6 +87,31 @@ def one_hot(labels, n_slots):
     return F.one_hot(torch.where(labels < 0, n_slots - 1, labels), n_slots).float()  # (batch, n_slots)
 
 
+def neighbor_class_consistency(logits_head, logits_tail):
+    """Symmetric KL divergence between the class probabilities of the two ends of edges.
+
+    Each side is pulled towards the other's *detached* probabilities, so the gradient is
+    that of the cross-entropy against a fixed target (label propagation's update) and
+    the loss, ``(KL(p_t || p_h) + KL(p_h || p_t)) / 2`` averaged over the edges, is 0
+    when neighbours agree.
+
+    Parameters
+    ----------
+    logits_head, logits_tail : Tensor of shape (n_edges, n_classes)
+        Class logits of the edges' end points.
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+    """
+    log_head = torch.log_softmax(logits_head.float(), dim=1)
+    log_tail = torch.log_softmax(logits_tail.float(), dim=1)
+    # KL(q || p) with q fixed: sum q (log q - log p); its gradient in p is the cross-entropy's.
+    head_to_tail = torch.sum(log_tail.detach().exp() * (log_tail.detach() - log_head), dim=1)
+    tail_to_head = torch.sum(log_head.detach().exp() * (log_head.detach() - log_tail), dim=1)
+    return 0.5 * (head_to_tail + tail_to_head).mean()
+
+
 def _has_class_head(estimator):
     check_is_fitted(estimator)
     if getattr(estimator, "label_mode_", None) != "categorical":
@@ -134,6 +159,14 @@ class LabelsMixin:
                                  f"{prior.n_classes} class regions; give the prior as many regions as classes.")
         self.label_mode_, self.classes_ = self.label_mode, classes
         return indices
+
+    def _active_loss_names(self):
+        names = super()._active_loss_names()
+        if getattr(self, "label_mode_", None) == "categorical":
+            if self.n_neighbors is not None:
+                names += ("neighbor_classes",)  # the class head's graph consistency
+            names += ("class_discriminator", "classification")
+        return names
 
     def _initialize(self, X):
         super()._initialize(X)

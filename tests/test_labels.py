@@ -185,3 +185,45 @@ def test_prior_samples_by_class_in_classes_order(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert model.sample(2, y=12).shape == (2, 8)
+
+
+
+def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
+    from sklearn_aae._labels import neighbor_class_consistency
+
+    torch = pytest.importorskip("torch")
+    logits = torch.randn(5, 3)
+    assert neighbor_class_consistency(logits, logits.clone()).item() == pytest.approx(0.0, abs=1e-6)
+    head, tail = torch.randn(5, 3, requires_grad=True), torch.randn(5, 3, requires_grad=True)
+    loss = neighbor_class_consistency(head, tail)
+    p, q = torch.softmax(head, 1), torch.softmax(tail, 1)
+    kl = lambda a, b: (a * (a.log() - b.log())).sum(1)  # noqa: E731
+    assert loss.item() == pytest.approx((0.5 * (kl(q, p) + kl(p, q))).mean().item(), rel=1e-5)
+    loss.backward()
+    # Each side's gradient is the cross-entropy's against the other's fixed probabilities.
+    expected = (p - q).detach() / (2 * len(head))
+    np.testing.assert_allclose(head.grad.numpy(), expected.numpy(), atol=1e-6)
+
+
+def test_class_head_is_smoothed_along_the_neighbour_graph():
+    # With n_neighbors and a class head, the class probabilities of the two ends of the
+    # graph's edges are pulled together: their disagreement (loss_history_
+    # ['neighbor_classes']) ends far lower than with neighbor_class_weight=0.
+    pytest.importorskip("umap")
+    from sklearn.datasets import make_circles
+
+    X, y = make_circles(n_samples=800, noise=0.05, factor=0.5, random_state=0)
+    X, y = X[:400], y[:400]
+    rng = np.random.RandomState(0)
+    y_partial = np.full(len(y), -1)
+    for c in (0, 1):
+        y_partial[rng.choice(np.flatnonzero(y == c), 3, replace=False)] = c
+    disagreement = {}
+    for weight in (0.0, 30.0):
+        model = AdversarialAutoencoder(label_mode="categorical", n_components=2, n_neighbors=10,
+                                       neighbor_class_weight=weight, classification_weight=3.0, max_iter=60,
+                                       **FAST).fit(X, y_partial)
+        history = model.loss_history_["neighbor_classes"]
+        assert len(history) == 60
+        disagreement[weight] = np.mean(history[-10:])
+    assert disagreement[30.0] < 0.6 * disagreement[0.0]
