@@ -101,7 +101,7 @@ class ALAE(BaseAdversarialAutoencoder):
         float32 by default: ALAE's game with the R1 penalty lost accuracy under bfloat16
         autocast even with its sensitive parts kept in float32 (digits, 16-D linear-SVM
         accuracy 0.923 ± 0.007 against 0.931 ± 0.004, ``benchmarks/precision.py``),
-        while the AdversarialAutoencoder did not. 'auto' trains 1.8× faster where the
+        while the AdversarialAutoencoder did not. 'auto' trains 1.5× faster where the
         hardware has native bfloat16.
     early_stopping, validation_fraction, n_iter_no_change, warm_start, \
 device, random_state, verbose
