@@ -37,10 +37,10 @@ N_CHUNKS, CHUNK_ROWS, N_FEATURES = 20, 10_000, 20
 CENTRES = np.random.default_rng(0).normal(scale=4.0, size=(6, N_FEATURES))
 
 
-def make_chunk(seed):
-    """One chunk of a data set that is only ever built chunk by chunk (rows, labels)."""
+def make_chunk(seed, part):
+    """One chunk of a data set that is only ever built chunk by chunk: its rows or labels."""
     X, y = make_blobs(n_samples=CHUNK_ROWS, centers=CENTRES, random_state=seed)
-    return X, y
+    return X if part == "rows" else y
 
 
 if __name__ == "__main__":
@@ -50,9 +50,12 @@ if __name__ == "__main__":
     print(f"dask cluster: {client}")
 
     # 1. A lazy 200,000 x 20 array: nothing is computed until a block is needed.
-    chunks = [dask.delayed(make_chunk)(seed) for seed in range(N_CHUNKS)]
-    X = da.concatenate([da.from_delayed(c[0], shape=(CHUNK_ROWS, N_FEATURES), dtype=float) for c in chunks])
-    y = da.concatenate([da.from_delayed(c[1], shape=(CHUNK_ROWS,), dtype=int) for c in chunks])
+    # Rows and labels are separate tasks: a (rows, labels) tuple split with c[0] / c[1]
+    # once failed under sphinx-gallery with a KeyError on the split's key in the scheduler.
+    X = da.concatenate([da.from_delayed(dask.delayed(make_chunk)(seed, "rows"), shape=(CHUNK_ROWS, N_FEATURES),
+                                        dtype=float) for seed in range(N_CHUNKS)])
+    y = da.concatenate([da.from_delayed(dask.delayed(make_chunk)(seed, "labels"), shape=(CHUNK_ROWS,), dtype=int)
+                        for seed in range(N_CHUNKS)])
     print(f"X: {X.shape}, {X.numblocks[0]} blocks of {CHUNK_ROWS:,} rows")
 
     # Incremental calls partial_fit once per block, in order: one pass over the data.
