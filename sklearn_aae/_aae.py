@@ -406,21 +406,18 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
                                                       + 5 * balance_loss)
                     + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
-        if self.n_neighbors is not None and mode == "categorical":
-            # One pass over the edges' end points gives the codes for UMAP's loss and the
-            # class logits for the graph consistency of the class head.
+        if self.n_neighbors is not None:
+            # One pass over the edges' end points gives the codes for UMAP's loss and, with
+            # a class head, the class logits for the head's graph consistency.
             Z_edges, logits_edges = self._neighbor_end_points(
                 lambda rows: self.encoder_.encode(rows, generator=self._generator), X.shape[0])
             neighbor_loss = self._neighbor_graph.loss(*Z_edges.chunk(2), self._generator)
-            consistency_loss = neighbor_class_consistency(*logits_edges.chunk(2))
-            loss = (loss + self.neighbor_weight * neighbor_loss
-                    + self.neighbor_class_weight * consistency_loss)
-            losses += [neighbor_loss, consistency_loss]
-        elif self.n_neighbors is not None:
-            neighbor_loss = self._neighbor_loss(lambda rows: self.encoder_(rows, generator=self._generator),
-                                                X.shape[0])
             loss = loss + self.neighbor_weight * neighbor_loss
             losses.append(neighbor_loss)
+            if mode == "categorical":
+                consistency_loss = neighbor_class_consistency(*logits_edges.chunk(2))
+                loss = loss + self.neighbor_class_weight * consistency_loss
+                losses.append(consistency_loss)
         if mode == "categorical":
             losses += [class_discriminator_loss, classification_loss]
         self.autoencoder_optimizer_.zero_grad(set_to_none=True)
