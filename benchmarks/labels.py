@@ -184,5 +184,6 @@ def main():
               ["method", "10 clusters", "16 clusters"],
               [[m, fmt(results[("cluster", m, 10)]), fmt(results[("cluster", m, 16)])] for m in methods])
 
+
 if __name__ == "__main__":
     main()

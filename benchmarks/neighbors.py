@@ -1,49 +1,43 @@
 """One neighbour-graph setting on held-out digits, seed by seed (issue 7's tuning runs).
 
-Fits ``AdversarialAutoencoder(**params)`` on compare.py's 70/30 split of load_digits and
-prints, per seed, held-out 5-NN accuracy and trustworthiness (k=10), the training rows'
-trustworthiness, the held-out reconstruction MSE (features standardised with the training
-rows' statistics, as in compare.py), the MMD of the training codes to the prior, the fit
-time, and "smoothed": the same two held-out scores when each held-out row's code is
-replaced by the distance-weighted mean of its 5 nearest training rows' codes (umap-learn's
-way of placing new rows), which separates the training layout's quality from the
-encoder's generalisation.
+Fits ``AdversarialAutoencoder(**params)`` on compare.py's 70/30 split of load_digits,
+scores it with compare.py's ``evaluate`` (held-out 5-NN accuracy and trustworthiness,
+k=10; held-out reconstruction MSE; MMD of the training codes to the prior; fit time) and
+adds, per seed, the training rows' trustworthiness and "smoothed": the same two held-out
+scores when each held-out row's code is replaced by the distance-weighted mean of its 5
+nearest training rows' codes (umap-learn's way of placing new rows), which separates the
+training layout's quality from the encoder's generalisation.
 
 Usage: python benchmarks/neighbors.py [--seeds 0 1 2] [--params '{"n_neighbors": 15, "tol": null}']
 """
 
 import argparse
 import json
-import time
 import warnings
 
 import numpy as np
+from compare import evaluate
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae.metrics import heldout_knn_accuracy, mmd_rbf, trustworthiness
+from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
 
 
-def evaluate(params, seed, X_train, X_test, y_train, y_test):
+def evaluate_neighbors(params, seed, X_train, X_test, y_train, y_test):
+    """compare.py's held-out scores of one fit, plus the training rows' trustworthiness
+    and the smoothed scores."""
     model = AdversarialAutoencoder(random_state=seed, **params)
-    start = time.perf_counter()
-    model.fit(X_train)
-    fit_seconds = time.perf_counter() - start
-    Z_train, Z_test = model.transform(X_train), model.transform(X_test)
-    scale = np.where(X_train.std(axis=0) > 0, X_train.std(axis=0), 1.0)
+    scores = evaluate("AAE", model, X_train, X_test, y_train, y_test, as_images=False)
+    Z_train = model.transform(X_train)
     distances, nearest = NearestNeighbors(n_neighbors=5).fit(X_train).kneighbors(X_test)
     weights = 1 / (distances + 1e-3)
     Z_smoothed = (Z_train[nearest] * weights[..., None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
     return dict(
+        scores,
         seed=seed,
-        knn=heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=5),
-        trust=trustworthiness(X_test, Z_test, n_neighbors=10),
         train_trust=trustworthiness(X_train, Z_train, n_neighbors=10),
-        mse=np.mean(((model.inverse_transform(Z_test) - X_test) / scale) ** 2),
-        mmd=mmd_rbf(Z_train, model.prior_.sample(len(Z_train), random_state=0)),
-        fit=fit_seconds,
         smoothed_knn=heldout_knn_accuracy(Z_train, y_train, Z_smoothed, y_test, n_neighbors=5),
         smoothed_trust=trustworthiness(X_test, Z_smoothed, n_neighbors=10),
     )
@@ -65,12 +59,12 @@ def main():
     for seed in args.seeds:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            run = evaluate(params, seed, *split)
+            run = evaluate_neighbors(params, seed, *split)
         runs.append(run)
         print(f"| {seed} | {run['knn']:.3f} | {run['trust']:.3f} | {run['train_trust']:.3f} | {run['mse']:.3f} | "
               f"{run['mmd']:.4f} | {run['fit']:.1f} | {run['smoothed_knn']:.3f} / {run['smoothed_trust']:.3f} |",
               flush=True)
-    mean = {key: np.mean([run[key] for run in runs]) for key in runs[0] if key != "seed"}
+    mean = {key: np.mean([run[key] for run in runs]) for key in runs[0] if key not in ("seed", "transform", "train")}
     std = {key: np.std([run[key] for run in runs]) for key in mean}
     print(f"| mean | {mean['knn']:.3f} ± {std['knn']:.3f} | {mean['trust']:.3f} ± {std['trust']:.3f} | "
           f"{mean['train_trust']:.3f} | {mean['mse']:.3f} ± {std['mse']:.3f} | {mean['mmd']:.4f} | "

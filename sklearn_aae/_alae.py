@@ -229,11 +229,12 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         mapping_hidden = (hidden[-1],) * (self.mapping_layers - 1)
         # Layers that read or write codes and scores, and the small discriminator, stay
         # float32 under bfloat16 autocast (see AdversarialAutoencoder._build).
-        exact_in, exact_out, exact_both = (dict(float32_input=True), dict(float32_output=True),
-                                           dict(float32_input=True, float32_output=True))
-        self.mapping_ = reset_parameters(mlp(z_dim, mapping_hidden, w_dim, self.activation, **exact_both), generator)
-        self.generator_ = reset_parameters(mlp(w_dim, hidden[::-1], n_features, self.activation, **exact_in), generator)
-        self.encoder_ = reset_parameters(mlp(n_features, hidden, w_dim, self.activation, **exact_out), generator)
+        self.mapping_ = reset_parameters(
+            mlp(z_dim, mapping_hidden, w_dim, self.activation, float32_input=True, float32_output=True), generator)
+        self.generator_ = reset_parameters(
+            mlp(w_dim, hidden[::-1], n_features, self.activation, float32_input=True), generator)
+        self.encoder_ = reset_parameters(
+            mlp(n_features, hidden, w_dim, self.activation, float32_output=True), generator)
         self.discriminator_ = reset_parameters(
             mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation, float32=True), generator)
         if self.ema_decay is not None:

@@ -187,7 +187,6 @@ def test_prior_samples_by_class_in_classes_order(data):
         assert model.sample(2, y=12).shape == (2, 8)
 
 
-
 def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
     from sklearn_aae._labels import neighbor_class_consistency
 
