@@ -409,9 +409,9 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         if self.n_neighbors is not None:
             # One pass over the edges' end points gives the codes for UMAP's loss and, with
             # a class head, the class logits for the head's graph consistency.
-            Z_edges, logits_edges = self._neighbor_end_points(
+            positions, (Z_edges, logits_edges) = self._neighbor_end_points(
                 lambda rows: self.encoder_.encode(rows, generator=self._generator), X.shape[0])
-            neighbor_loss = self._neighbor_graph.loss(*Z_edges.chunk(2), self._generator)
+            neighbor_loss = self._neighbor_graph.loss(Z_edges, positions)
             loss = loss + self.neighbor_weight * neighbor_loss
             losses.append(neighbor_loss)
             if mode == "categorical":

@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 # Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
 _INFERENCE_CHUNK = 8192
-# Neighbour-graph edges drawn per training row of a minibatch, and non-edges per edge
-# (umap-learn's negative_sample_rate).
+# Neighbour-graph edges drawn per training row of a minibatch, and the weight of non-edges
+# per edge (umap-learn's negative_sample_rate).
 _EDGES_PER_ROW = 4
 _NEGATIVE_SAMPLE_RATE = 5
 _CODE_SCALE_PER_PRIOR_STD = 0.3
@@ -553,18 +553,19 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         same input noise as the minibatch, so the encoder learns to keep neighbours
         together for rows near, not only at, the training rows.
         """
-        Z = self._neighbor_end_points(encode, batch_size)  # (2 * n_edges, n_components)
-        return self._neighbor_graph.loss(*Z.chunk(2), self._generator)
+        positions, Z = self._neighbor_end_points(encode, batch_size)  # Z: (2 * n_edges, n_components)
+        return self._neighbor_graph.loss(Z, positions)
 
     def _neighbor_end_points(self, encode, batch_size):
-        """``encode`` of the end points of a fresh minibatch of graph edges, heads then tails.
+        """The end points of a fresh minibatch of graph edges (heads, then tails) and their ``encode``.
 
-        ``encode`` maps standardised rows to whatever the loss needs (codes, or codes and
-        class logits); the rows get the minibatch's input noise.
+        Returns their positions in the training rows and ``encode`` of those rows, which
+        maps standardised rows to whatever the loss needs (codes, or codes and class
+        logits); the rows get the minibatch's input noise.
         """
         graph = self._neighbor_graph
-        head, tail = graph.sample_edges(batch_size * _EDGES_PER_ROW, self._generator)
-        return encode(self._corrupt(graph.rows.batch(torch.cat([head, tail]))))
+        positions = torch.cat(graph.sample_edges(batch_size * _EDGES_PER_ROW, self._generator))
+        return positions, encode(self._corrupt(graph.rows.batch(positions)))
 
     def _run_epochs(self, data, X, valid_rows, n_epochs, incremental):
         # One tick per row, not per epoch: on large data the bar shows rows/s and the time

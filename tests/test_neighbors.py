@@ -41,13 +41,49 @@ def test_graph_build_keeps_torchs_thread_count():
         torch.set_num_threads(before)
 
 
+def _two_pairs_graph():
+    # Rows 0-1 and rows 2-3 are each other's nearest neighbours, the pairs far apart.
+    X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0]])
+    return NeighborGraph(X, 2, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                         random_state=np.random.RandomState(0), device=torch.device("cpu"))
+
+
+def test_batch_edges_are_the_graph_edges_between_batch_rows():
+    graph = _two_pairs_graph()
+    # Rows 1, 0, 3 and 1 again. Each copy of row 1 keeps its edge to row 0 (slot 1); row 0's
+    # edge meets the last copy of row 1 (slot 3); row 3's partner, row 2, is not drawn.
+    i, j, weight = graph.batch_edges(torch.tensor([1, 0, 3, 1]))
+    pairs = sorted(zip(i.tolist(), j.tolist()))
+    assert pairs == [(0, 1), (1, 3), (3, 1)]
+    assert torch.all(weight > 0)
+    assert torch.all(graph._slot == -1)  # scratch space left clean
+
+
 def test_loss_pulls_edges_together_and_pushes_non_edges_apart():
-    graph = NeighborGraph(np.eye(4), 2, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
-                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
-    Z_head = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
-    near = graph.loss(Z_head, Z_head + 0.01, torch.Generator().manual_seed(1))
-    far = graph.loss(Z_head, Z_head + 5.0, torch.Generator().manual_seed(1))
-    assert torch.isfinite(near) and near < far
+    graph = _two_pairs_graph()
+    positions = torch.tensor([0, 1, 2, 3])
+    grouped = torch.tensor([[0.0, 0.0], [0.1, 0.0], [9.0, 0.0], [9.1, 0.0]])
+    swapped = grouped[[0, 2, 1, 3]]  # each row's neighbour now far away, strangers close
+    assert torch.isfinite(graph.loss(grouped, positions))
+    assert graph.loss(grouped, positions) < graph.loss(swapped, positions)
+    # Attraction and repulsion by hand for the grouped layout.
+    t = lambda d2: np.log(graph.a) + graph.b * np.log(d2)  # noqa: E731
+    softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
+    i, j, weight = graph.batch_edges(positions)
+    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 1), (1, 0), (2, 3), (3, 2)]
+    assert torch.allclose(weight, torch.ones(4))  # each row's only neighbour: membership 1
+    attraction = softplus(t(0.01))
+    # Of the 12 ordered pairs, the 4 edges (membership 1) do not repel; the 8 others do.
+    non_edges = [81.0, 82.81, 79.21, 81.0]  # 0-2, 0-3, 1-2, 1-3 (and back)
+    repulsion = 2 * sum(softplus(-t(d2)) for d2 in non_edges) / 12
+    assert graph.loss(grouped, positions).item() == pytest.approx(attraction + 5 * repulsion, rel=1e-4)
+
+
+def test_a_row_drawn_twice_is_not_its_own_non_edge():
+    graph = _two_pairs_graph()
+    Z = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.1, 0.0], [9.0, 0.0]])
+    twice = graph.loss(Z, torch.tensor([0, 0, 1, 2]))
+    assert torch.isfinite(twice) and twice < 10
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
