@@ -108,47 +108,50 @@ class NeighborGraph:
         edges = torch.searchsorted(self.cumulative_weight, draws).clamp_(max=self.n_edges - 1)
         return self.head[edges], self.tail[edges]
 
-    def batch_edges(self, positions):
-        """Every graph edge between two rows of a minibatch: (i, j, weight), i and j index it.
+    def batch_edges(self, rows, columns):
+        """Every graph edge from a row of ``rows`` to one of ``columns``: (i, j, weight).
 
-        ``positions`` are the minibatch's rows in the training data (repeats allowed). Only
-        the rows' own edge lists are read, so this costs O(batch · k) whatever the data size.
+        ``rows`` and ``columns`` are positions in the training data (repeats allowed); i and
+        j index them. Only the rows' own edge lists are read, so this costs O(batch · k)
+        whatever the data size.
         """
-        n_batch = positions.shape[0]
-        start, degree = self.indptr[positions], self.indptr[positions + 1] - self.indptr[positions]
-        owner = torch.repeat_interleave(torch.arange(n_batch, device=positions.device), degree)
+        n_rows, n_columns = rows.shape[0], columns.shape[0]
+        start, degree = self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows]
+        owner = torch.repeat_interleave(torch.arange(n_rows, device=rows.device), degree)
         # Position of each gathered edge inside its own row's list.
-        offset = torch.arange(owner.shape[0], device=positions.device) - torch.repeat_interleave(
+        offset = torch.arange(owner.shape[0], device=rows.device) - torch.repeat_interleave(
             degree.cumsum(0) - degree, degree)
         edge = start[owner] + offset
-        self._slot[positions] = torch.arange(n_batch, device=positions.device)
+        self._slot[columns] = torch.arange(n_columns, device=rows.device)
         other = self._slot[self.tail[edge]]
-        self._slot[positions] = -1
+        self._slot[columns] = -1
         inside = other >= 0
         return owner[inside], other[inside], self.weight[edge[inside]]
 
     def loss(self, Z, positions):
-        """UMAP's fuzzy-set cross-entropy over every pair of rows of a minibatch.
+        """UMAP's fuzzy-set cross-entropy over every (head, tail) pair of a minibatch of edges.
 
-        ``Z`` holds the codes of the training rows ``positions``. Each graph edge between
-        two of them should be short, ``-log φ(d)``, weighted by its membership strength;
-        every pair should be long, ``-log(1 - φ(d))``, weighted by one minus its membership
-        and scaled so that each edge meets ``negative_sample_rate`` non-edges on average,
-        as in umap-learn. Using all
-        pairs of the codes already computed, rather than umap-learn's few sampled ones,
-        costs no encoder pass and gives a far less noisy gradient: on small data a
-        minibatch of end points holds ten times more edges than were drawn.
+        ``Z`` holds the codes of the training rows ``positions``, heads then tails. Each
+        graph edge from a head to a tail should be short, ``-log φ(d)``, weighted by its
+        membership strength; every pair should be long, ``-log(1 - φ(d))``, weighted by one
+        minus its membership and scaled so that each edge meets ``negative_sample_rate``
+        non-edges on average, as in umap-learn. Using all pairs of the codes already
+        computed, rather than umap-learn's few sampled ones, costs no encoder pass and gives
+        a far less noisy gradient: on small data a minibatch holds several times more edges
+        between its heads and tails than were drawn.
         """
         Z = Z.float() / self.code_scale
-        squared = (Z[:, None, :] - Z[None, :, :]).pow(2).sum(dim=2)  # (batch, batch)
+        Z_head, Z_tail = Z.chunk(2)
+        head, tail = positions.chunk(2)
+        squared = (Z_head[:, None, :] - Z_tail[None, :, :]).pow(2).sum(dim=2)  # (n_edges, n_edges)
         # With t = log(a d^{2b}): -log φ(d) = softplus(t) and -log(1 - φ(d)) = softplus(-t),
         # finite and smooth everywhere; the floor on d² only matters for coincident codes.
         t = math.log(self.a) + self.b * torch.log(squared.clamp_min(1e-8))
-        i, j, weight = self.batch_edges(positions)
+        i, j, weight = self.batch_edges(head, tail)
         attraction = (weight * F.softplus(t[i, j])).sum() / weight.sum().clamp_min(1e-12)
         # Every pair (i, j) of different rows repels with weight 1 - w_ij, as in UMAP's
         # cross-entropy; a row drawn twice is not its own non-edge.
-        other_row = (positions[:, None] != positions[None, :]).float()
+        other_row = (head[:, None] != tail[None, :]).float()
         repulsion_weight = other_row.index_put((i, j), -weight, accumulate=True)
         repulsion = (repulsion_weight * F.softplus(-t)).sum() / other_row.sum().clamp_min(1.0)
         return attraction + self.negative_sample_rate * repulsion

@@ -48,41 +48,40 @@ def _two_pairs_graph():
                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
 
 
-def test_batch_edges_are_the_graph_edges_between_batch_rows():
+def test_batch_edges_are_the_graph_edges_from_rows_to_columns():
     graph = _two_pairs_graph()
-    # Rows 1, 0, 3 and 1 again. Each copy of row 1 keeps its edge to row 0 (slot 1); row 0's
-    # edge meets the last copy of row 1 (slot 3); row 3's partner, row 2, is not drawn.
-    i, j, weight = graph.batch_edges(torch.tensor([1, 0, 3, 1]))
-    pairs = sorted(zip(i.tolist(), j.tolist()))
-    assert pairs == [(0, 1), (1, 3), (3, 1)]
-    assert torch.all(weight > 0)
+    # Row 1's edge meets row 0 (column 0), row 0's meets row 1 (column 2), row 3's meets
+    # row 2 (column 1); row 2 is no row, so the edge 2-3 counts once, not twice.
+    i, j, weight = graph.batch_edges(torch.tensor([1, 0, 3]), torch.tensor([0, 2, 1]))
+    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 0), (1, 2), (2, 1)]
+    assert torch.allclose(weight, torch.ones(3))  # each row's only neighbour: membership 1
     assert torch.all(graph._slot == -1)  # scratch space left clean
+    # A row repeated among the columns meets an edge once, not once per copy.
+    i, j, _ = graph.batch_edges(torch.tensor([0]), torch.tensor([1, 1, 3]))
+    assert i.tolist() == [0] and j.tolist() in ([0], [1])
 
 
 def test_loss_pulls_edges_together_and_pushes_non_edges_apart():
     graph = _two_pairs_graph()
-    positions = torch.tensor([0, 1, 2, 3])
-    grouped = torch.tensor([[0.0, 0.0], [0.1, 0.0], [9.0, 0.0], [9.1, 0.0]])
-    swapped = grouped[[0, 2, 1, 3]]  # each row's neighbour now far away, strangers close
+    positions = torch.tensor([0, 2, 1, 3])  # heads 0 and 2, tails 1 and 3
+    grouped = torch.tensor([[0.0, 0.0], [9.0, 0.0], [0.1, 0.0], [9.1, 0.0]])
+    swapped = torch.tensor([[0.0, 0.0], [9.0, 0.0], [9.1, 0.0], [0.1, 0.0]])  # neighbours far, strangers close
     assert torch.isfinite(graph.loss(grouped, positions))
     assert graph.loss(grouped, positions) < graph.loss(swapped, positions)
     # Attraction and repulsion by hand for the grouped layout.
     t = lambda d2: np.log(graph.a) + graph.b * np.log(d2)  # noqa: E731
     softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
-    i, j, weight = graph.batch_edges(positions)
-    assert sorted(zip(i.tolist(), j.tolist())) == [(0, 1), (1, 0), (2, 3), (3, 2)]
-    assert torch.allclose(weight, torch.ones(4))  # each row's only neighbour: membership 1
-    attraction = softplus(t(0.01))
-    # Of the 12 ordered pairs, the 4 edges (membership 1) do not repel; the 8 others do.
-    non_edges = [81.0, 82.81, 79.21, 81.0]  # 0-2, 0-3, 1-2, 1-3 (and back)
-    repulsion = 2 * sum(softplus(-t(d2)) for d2 in non_edges) / 12
+    attraction = softplus(t(0.01))  # edges 0-1 and 2-3, both of membership 1
+    # Of the 4 head-tail pairs, the 2 edges do not repel; 0-3 and 2-1 do.
+    repulsion = (softplus(-t(82.81)) + softplus(-t(79.21))) / 4
     assert graph.loss(grouped, positions).item() == pytest.approx(attraction + 5 * repulsion, rel=1e-4)
 
 
 def test_a_row_drawn_twice_is_not_its_own_non_edge():
     graph = _two_pairs_graph()
-    Z = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.1, 0.0], [9.0, 0.0]])
-    twice = graph.loss(Z, torch.tensor([0, 0, 1, 2]))
+    # Row 0 is both a head and a tail, at the same code.
+    Z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.0], [9.0, 0.0]])
+    twice = graph.loss(Z, torch.tensor([0, 1, 0, 2]))
     assert torch.isfinite(twice) and twice < 10
 
 
