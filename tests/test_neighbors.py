@@ -105,19 +105,18 @@ def test_off_by_default_and_unchanged(blobs):
 
 
 def test_neighbours_raise_heldout_knn_accuracy():
-    # Digits are where a plain 2-D AAE blurs classes. The graph loss needs many updates
-    # to pay off (after 30 epochs it is still behind the plain model), hence 80 epochs of
-    # small networks on 1,000 rows: 0.763 plain against 0.787 here.
+    # Digits are where a plain 2-D AAE blurs classes. 30 epochs of small networks on
+    # 1,000 rows: 0.663 plain against 0.810 here (80 epochs: 0.763 against 0.857).
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X[:1000], y[:1000], test_size=0.3, stratify=y[:1000],
                                                         random_state=0)
     scores = {}
     for n_neighbors in (None, 10):
         # float32 pins the arithmetic: the margin is about the graph loss, not precision.
-        est = make_estimator(AdversarialAutoencoder, hidden_layer_sizes=(64, 64), max_iter=80, tol=None,
+        est = make_estimator(AdversarialAutoencoder, hidden_layer_sizes=(64, 64), max_iter=30, tol=None,
                              n_neighbors=n_neighbors, precision="float32").fit(X_train)
         scores[n_neighbors] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
-    assert scores[10] > scores[None] + 0.015, scores
+    assert scores[10] > scores[None] + 0.05, scores
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
