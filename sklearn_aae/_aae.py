@@ -113,8 +113,8 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         2021): build UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training
         rows (counting the row itself, as in umap-learn) once per ``fit``, and add to the
         encoder's loss UMAP's cross-entropy on the codes of each minibatch of sampled
-        edges: every graph edge between their end points pulled together, every other
-        pair pushed apart. Neighbourhoods of the embedding then
+        edges: every graph edge between one's head and another's tail pulled together,
+        every other head-tail pair pushed apart. Neighbourhoods of the embedding then
         follow those of the data, while the prior still decides its overall shape.
         Distances are taken between the rows as given, like umap-learn's; the graph
         comes from umap-learn (``pip install umap-learn``) and is dropped after fitting.

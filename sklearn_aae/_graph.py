@@ -3,7 +3,7 @@
 The graph and the curve ``φ(d) = 1 / (1 + a d^{2b})`` come from umap-learn itself
 (``fuzzy_simplicial_set``, ``find_ab_params``); this module only keeps the graph as flat
 edge tensors, draws minibatches of edges from it and computes the loss of Sainburg,
-McInnes & Gentner (2021) on the codes of their end points, over every pair of them.
+McInnes & Gentner (2021) over every head-tail pair of a minibatch of edges.
 """
 
 import math
