@@ -84,8 +84,6 @@ class NeighborGraph:
         self.head = torch.repeat_interleave(torch.arange(graph.shape[0], device=device),
                                             self.indptr.diff())
         self.weight = torch.as_tensor(graph.data, dtype=torch.float32, device=device)
-        # Batch slot of each row while a loss is computed (-1: not in the batch): O(n).
-        self._slot = torch.full((graph.shape[0],), -1, dtype=torch.int64, device=device)
         # Drawing edges with probability ∝ weight (inverse-CDF on the cumulative weights)
         # is what umap-learn's epochs_per_sample schedule does on average.
         self.cumulative_weight = torch.as_tensor(np.cumsum(graph.data, dtype=np.float64), device=device)
@@ -111,22 +109,20 @@ class NeighborGraph:
     def batch_edges(self, rows, columns):
         """Every graph edge from a row of ``rows`` to one of ``columns``: (i, j, weight).
 
-        ``rows`` and ``columns`` are positions in the training data (repeats allowed); i and
-        j index them. Only the rows' own edge lists are read, so this costs O(batch · k)
-        whatever the data size.
+        ``rows`` and ``columns`` are positions in the training data, i and j index them. A
+        position repeated among the columns meets each of its edges once per copy. Only
+        the rows' own edge lists are read, so this costs O(batch · k · log batch) whatever
+        the data size.
         """
-        n_rows, n_columns = rows.shape[0], columns.shape[0]
         start, degree = self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows]
-        owner = torch.repeat_interleave(torch.arange(n_rows, device=rows.device), degree)
-        # Position of each gathered edge inside its own row's list.
-        offset = torch.arange(owner.shape[0], device=rows.device) - torch.repeat_interleave(
-            degree.cumsum(0) - degree, degree)
-        edge = start[owner] + offset
-        self._slot[columns] = torch.arange(n_columns, device=rows.device)
-        other = self._slot[self.tail[edge]]
-        self._slot[columns] = -1
-        inside = other >= 0
-        return owner[inside], other[inside], self.weight[edge[inside]]
+        owner = torch.repeat_interleave(torch.arange(rows.shape[0], device=rows.device), degree)
+        edge = start[owner] + _offsets(degree)
+        # Every copy of each edge's end point among the columns: its run in the sorted columns.
+        sorted_columns, order = torch.sort(columns)
+        first = torch.searchsorted(sorted_columns, self.tail[edge])
+        copies = torch.searchsorted(sorted_columns, self.tail[edge], right=True) - first
+        match = torch.repeat_interleave(torch.arange(edge.shape[0], device=rows.device), copies)
+        return owner[match], order[first[match] + _offsets(copies)], self.weight[edge[match]]
 
     def loss(self, Z, positions):
         """UMAP's fuzzy-set cross-entropy over every (head, tail) pair of a minibatch of edges.
@@ -155,3 +151,9 @@ class NeighborGraph:
         repulsion_weight = other_row.index_put((i, j), -weight, accumulate=True)
         repulsion = (repulsion_weight * F.softplus(-t)).sum() / other_row.sum().clamp_min(1.0)
         return attraction + self.negative_sample_rate * repulsion
+
+
+def _offsets(counts):
+    """0, 1, ..., c - 1 for each count c, concatenated: the position inside each run."""
+    return torch.arange(int(counts.sum()), device=counts.device) - torch.repeat_interleave(counts.cumsum(0) - counts,
+                                                                                         counts)
