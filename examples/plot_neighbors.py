@@ -17,7 +17,7 @@ samples of each. All models are fitted on 70 % of the digits; the plots show the
 30 %, rows none of them saw, with their held-out 5-NN accuracy and trustworthiness, over
 samples of each model's prior in grey. To keep the example short the models train for
 60 epochs; the 200 of ``benchmarks/RESULTS.md`` give clearer shapes and held-out 5-NN
-accuracy 0.93–0.96 for all three priors.
+accuracy 0.93–0.95 for all three priors.
 """
 
 import sys
