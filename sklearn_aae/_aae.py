@@ -408,11 +408,8 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
                     + self.classification_weight * classification_loss)
         losses = [reconstruction_loss, discriminator_loss, generator_loss]
         if self.n_neighbors is not None:
-            # One pass over the edges' end points gives the codes for UMAP's loss and, with
-            # a class head, the class logits for the head's graph consistency.
-            positions, (Z_edges, logits_edges) = self._neighbor_end_points(
+            neighbor_loss, logits_edges = self._neighbor_loss(
                 lambda rows: self.encoder_.encode(rows, generator=self._generator), X.shape[0])
-            neighbor_loss = self._neighbor_graph.loss(Z_edges, positions)
             loss = loss + self.neighbor_weight * neighbor_loss
             losses.append(neighbor_loss)
             if mode == "categorical":

@@ -278,7 +278,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         loss = discriminator_loss + penalty
         if self.n_neighbors is not None:
             # E alone shapes the embedding w, so its step with D carries the graph loss.
-            neighbor_loss = self._neighbor_loss(self.encoder_, X.shape[0])
+            neighbor_loss, _ = self._neighbor_loss(lambda rows: (self.encoder_(rows), None), X.shape[0])
             loss = loss + self.neighbor_weight * neighbor_loss
         self.encoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()

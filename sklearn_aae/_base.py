@@ -547,25 +547,18 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         return _CODE_SCALE_PER_PRIOR_STD * float(np.sqrt(np.mean(np.var(Z, axis=0))))
 
     def _neighbor_loss(self, encode, batch_size):
-        """UMAP's graph loss on the training codes of a fresh minibatch of edges.
+        """UMAP's graph loss on a fresh minibatch of edges, and their end points' class logits.
 
-        ``encode`` maps standardised rows to training-mode codes. The end points get the
-        same input noise as the minibatch, so the encoder learns to keep neighbours
-        together for rows near, not only at, the training rows.
-        """
-        positions, Z = self._neighbor_end_points(encode, batch_size)  # Z: (2 * n_edges, n_components)
-        return self._neighbor_graph.loss(Z, positions)
-
-    def _neighbor_end_points(self, encode, batch_size):
-        """The end points of a fresh minibatch of graph edges (heads, then tails) and their ``encode``.
-
-        Returns their positions in the training rows and ``encode`` of those rows, which
-        maps standardised rows to whatever the loss needs (codes, or codes and class
-        logits); the rows get the minibatch's input noise.
+        ``encode`` maps standardised rows to training-mode (codes, class logits or None).
+        The end points (heads, then tails) get the same input noise as the minibatch, so
+        the encoder learns to keep neighbours together for rows near, not only at, the
+        training rows; one pass gives both the codes and, with a class head, the logits
+        for its graph consistency.
         """
         graph = self._neighbor_graph
         positions = torch.cat(graph.sample_edges(batch_size * _EDGES_PER_ROW, self._generator))
-        return positions, encode(self._corrupt(graph.rows.batch(positions)))
+        Z, logits = encode(self._corrupt(graph.rows.batch(positions)))  # Z: (2 * n_edges, n_components)
+        return graph.loss(Z, positions), logits
 
     def _run_epochs(self, data, X, valid_rows, n_epochs, incremental):
         # One tick per row, not per epoch: on large data the bar shows rows/s and the time
