@@ -114,13 +114,15 @@ class NeighborGraph:
         the rows' own edge lists are read, so this costs O(batch · k · log batch) whatever
         the data size.
         """
-        start, degree = self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows]
+        start = self.indptr[rows]
+        degree = self.indptr[rows + 1] - start
         owner = torch.repeat_interleave(torch.arange(rows.shape[0], device=rows.device), degree)
         edge = start[owner] + _offsets(degree)
         # Every copy of each edge's end point among the columns: its run in the sorted columns.
         sorted_columns, order = torch.sort(columns)
-        first = torch.searchsorted(sorted_columns, self.tail[edge])
-        copies = torch.searchsorted(sorted_columns, self.tail[edge], right=True) - first
+        end_point = self.tail[edge]
+        first = torch.searchsorted(sorted_columns, end_point)
+        copies = torch.searchsorted(sorted_columns, end_point, right=True) - first
         match = torch.repeat_interleave(torch.arange(edge.shape[0], device=rows.device), copies)
         return owner[match], order[first[match] + _offsets(copies)], self.weight[edge[match]]
 

@@ -51,7 +51,7 @@ def _two_pairs_graph():
 def test_batch_edges_are_the_graph_edges_from_rows_to_columns():
     graph = _two_pairs_graph()
     # Row 1's edge meets row 0 (column 0), row 0's meets row 1 (column 2), row 3's meets
-    # row 2 (column 1); row 2 is no row, so the edge 2-3 counts once, not twice.
+    # row 2 (column 1); row 2 is not among the rows, so the edge 2-3 counts once, not twice.
     i, j, weight = graph.batch_edges(torch.tensor([1, 0, 3]), torch.tensor([0, 2, 1]))
     assert sorted(zip(i.tolist(), j.tolist())) == [(0, 0), (1, 2), (2, 1)]
     assert torch.allclose(weight, torch.ones(3))  # each row's only neighbour: membership 1
