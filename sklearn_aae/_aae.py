@@ -134,6 +134,19 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         How tightly neighbours may pack, as in umap-learn: the curve
         ``1 / (1 + a d^{2b})`` that turns code distances into edge probabilities is
         fitted to it (``umap.umap_.find_ab_params``).
+    transform_mode : {'encoder', 'neighbors'}, default='encoder'
+        How :meth:`transform` places rows. 'encoder' maps each row through the encoder,
+        a parametric map (the model keeps no data). 'neighbors' needs ``n_neighbors``
+        and places each row among the training rows' codes as umap-learn's
+        ``transform`` does: its ``n_neighbors`` nearest training rows with UMAP's
+        membership strengths, the weighted mean of their codes, then 20 Adam steps of
+        the graph loss against the fixed training codes. On held-out digits it lifted
+        5-NN accuracy / trustworthiness from 0.953 / 0.962 to 0.972 / 0.975 (UMAP: 0.977 /
+        0.977) and ran about 100× faster than umap-learn's ``transform`` rather than
+        about 450×, with a higher reconstruction error of the placed codes
+        (``benchmarks/RESULTS.md``). The model then keeps its training rows (float32),
+        ``fit_transform`` places the training rows the same way, and ``partial_fit``
+        is not available. ``inverse_transform``, ``sample`` and ``score`` do not change.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction
         error stops improving; the best weights are restored.
@@ -290,6 +303,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         neighbor_weight=1.0,
         neighbor_class_weight=1.0,
         min_dist=0.1,
+        transform_mode="encoder",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
@@ -321,6 +335,7 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         self.neighbor_weight = neighbor_weight
         self.neighbor_class_weight = neighbor_class_weight
         self.min_dist = min_dist
+        self.transform_mode = transform_mode
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

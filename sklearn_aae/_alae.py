@@ -96,6 +96,10 @@ class ALAE(BaseAdversarialAutoencoder):
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1
         How tightly neighbours may pack in ``w``, as in umap-learn.
+    transform_mode : {'encoder', 'neighbors'}, default='encoder'
+        How :meth:`transform` places rows: through the encoder E, or (with
+        ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``
+        does, keeping the training rows; see :class:`AdversarialAutoencoder`.
     precision : {'float32', 'auto', 'bfloat16'}, default='float32'
         Arithmetic of the training step, as in :class:`AdversarialAutoencoder`, but
         float32 by default: ALAE's game with the R1 penalty lost accuracy under bfloat16
@@ -181,6 +185,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         n_neighbors=None,
         neighbor_weight=1.0,
         min_dist=0.1,
+        transform_mode="encoder",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
@@ -210,6 +215,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.n_neighbors = n_neighbors
         self.neighbor_weight = neighbor_weight
         self.min_dist = min_dist
+        self.transform_mode = transform_mode
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

@@ -107,6 +107,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
         "neighbor_weight": [Interval(Real, 0, None, closed="neither")],
         "min_dist": [Interval(Real, 0, None, closed="left")],
+        "transform_mode": [StrOptions({"encoder", "neighbors"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -228,6 +229,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     def transform(self, X):
         """Encode ``X`` into the latent space (deterministically).
 
+        With ``transform_mode='encoder'`` the encoder maps each row to its code. With
+        ``transform_mode='neighbors'`` each row is placed among the training rows' codes
+        by the neighbour graph's loss, as umap-learn's ``transform`` places it.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
@@ -240,6 +245,13 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
+        if self.transform_mode == "neighbors":
+            placement = getattr(self, "_placement", None)
+            if placement is None:
+                raise ValueError(f"transform_mode='neighbors' needs the training rows, which {type(self).__name__} "
+                                 "keeps only when fitted with that mode; refit it with transform_mode='neighbors' "
+                                 "or set transform_mode='encoder'.")
+            return placement.transform(X, self.device_, _INFERENCE_CHUNK)
         return self._batched(self._encode, X, standardise=True)
 
     def inverse_transform(self, X):
@@ -495,6 +507,14 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     def _fit(self, X, incremental, y=None):
         first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
+        if self.transform_mode == "neighbors":
+            if self.n_neighbors is None:
+                raise ValueError("transform_mode='neighbors' places rows by the neighbour graph's loss; "
+                                 "set n_neighbors (15, say) or use transform_mode='encoder'.")
+            if incremental:
+                raise ValueError("transform_mode='neighbors' places new rows among the training rows of one "
+                                 "fit, which partial_fit never sees whole; use fit, or "
+                                 "transform_mode='encoder' with partial_fit.")
         X = self._validate_input(X, reset=first_call)
         labels = self._check_labels(y, X.shape[0], first_call)
         if first_call:
@@ -512,6 +532,11 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._neighbor_graph = self._build_neighbor_graph(X, train_rows, data)
         try:
             self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
+            self._placement = None
+            if self.transform_mode == "neighbors":
+                rows = X if len(train_rows) == X.shape[0] else X[train_rows]
+                codes = self._batched(self._encode, rows, standardise=True)
+                self._placement = self._neighbor_graph.placement(rows, codes)
         finally:
             # The graph (and its view of the caller's rows) is only needed while training.
             self._neighbor_graph = None

@@ -8,11 +8,14 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+import sklearn_aae._graph as graph_module
 from sklearn_aae import ALAE, AdversarialAutoencoder
 from sklearn_aae._graph import NeighborGraph
 from sklearn_aae.metrics import heldout_knn_accuracy
 
 from conftest import ESTIMATORS, make_estimator
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def test_graph_is_umaps_fuzzy_graph_as_weighted_edges(blobs):
@@ -105,17 +108,22 @@ def test_off_by_default_and_unchanged(blobs):
 
 def test_neighbours_raise_heldout_knn_accuracy():
     # Digits are where a plain 2-D AAE blurs classes. 30 epochs of small networks on
-    # 1,000 rows: 0.663 plain against 0.810 here (80 epochs: 0.763 against 0.857).
+    # 1,000 rows: 0.663 plain against 0.810 through the encoder and 0.910 placed among the
+    # training codes (80 epochs: 0.763 against 0.857).
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X[:1000], y[:1000], test_size=0.3, stratify=y[:1000],
                                                         random_state=0)
     scores = {}
-    for n_neighbors in (None, 10):
+    for n_neighbors, mode in ((None, "encoder"), (10, "neighbors")):
         # float32 pins the arithmetic: the margin is about the graph loss, not precision.
         est = make_estimator(AdversarialAutoencoder, hidden_layer_sizes=(64, 64), max_iter=30, tol=None,
-                             n_neighbors=n_neighbors, precision="float32").fit(X_train)
-        scores[n_neighbors] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
-    assert scores[10] > scores[None] + 0.05, scores
+                             n_neighbors=n_neighbors, transform_mode=mode, precision="float32").fit(X_train)
+        scores[mode] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
+    # The same fit, its held-out rows through the encoder, against its training codes.
+    est.set_params(transform_mode="encoder")
+    scores["graph encoder"] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
+    assert scores["graph encoder"] > scores["encoder"] + 0.05, scores
+    assert scores["neighbors"] > scores["graph encoder"] + 0.05, scores
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
@@ -156,3 +164,106 @@ def test_pickle_round_trip(Estimator, blobs):
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.transform(blobs[0]), est.transform(blobs[0]))
     restored.partial_fit(blobs[0])  # keeps training after reloading
+
+
+def _placement_model(Estimator, X, **params):
+    return make_estimator(Estimator, n_neighbors=10, max_iter=5, transform_mode="neighbors", **params).fit(X)
+
+
+def test_neighbor_transform_is_per_row_and_deterministic(Estimator, blobs):
+    X = blobs[0]
+    est = _placement_model(Estimator, X)
+    Z = est.transform(X)
+    assert Z.shape == (len(X), 2) and np.isfinite(Z).all()
+    np.testing.assert_array_equal(Z, est.transform(X))
+    # A row's code does not depend on the rows it comes with.
+    alone = np.vstack([est.transform(X[i:i + 1]) for i in range(20)])
+    np.testing.assert_allclose(alone, Z[:20], atol=1e-5)
+    np.testing.assert_allclose(est.fit_transform(X), Z, atol=1e-5)
+
+
+def test_neighbor_transform_places_rows_among_their_neighbours_codes(blobs):
+    X, y = blobs
+    est = _placement_model(AdversarialAutoencoder, X)
+    train_codes = est.set_params(transform_mode="encoder").transform(X)
+    # Fresh rows of each blob, placed among the training codes: the nearest training code
+    # of each is one of its own blob's.
+    rng = np.random.RandomState(1)
+    new = X + 0.1 * rng.normal(size=X.shape)
+    placed = est.set_params(transform_mode="neighbors").transform(new)
+    nearest = np.argmin(((placed[:, None] - train_codes[None]) ** 2).sum(-1), axis=1)
+    assert np.mean(y[nearest] == y) > 0.99
+
+
+def test_neighbor_distances_in_blocks_change_nothing(blobs, monkeypatch):
+    X = blobs[0]
+    est = _placement_model(AdversarialAutoencoder, X)
+    Z = est.transform(X)
+    monkeypatch.setattr(graph_module, "_DISTANCE_BLOCK", 7 * len(X))  # 7 rows per block
+    np.testing.assert_allclose(est.transform(X), Z, atol=1e-5)
+
+
+def test_neighbor_transform_keeps_only_the_training_rows(blobs):
+    X = blobs[0]
+    est = _placement_model(AdversarialAutoencoder, X, early_stopping=True, validation_fraction=0.2)
+    assert est._placement.rows.shape == (len(X) - 60, X.shape[1])
+    assert est._placement.codes.shape == (len(X) - 60, 2)
+    # The default mode keeps no data.
+    assert make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2).fit(X)._placement is None
+
+
+def test_neighbor_transform_images_and_pickle(Estimator):
+    images = load_digits().images[:200]
+    est = _placement_model(Estimator, images)
+    Z = est.transform(images[:20])
+    assert Z.shape == (20, 2)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.transform(images[:20]), Z)
+
+
+@pytest.mark.parametrize("params, call, match", [
+    (dict(transform_mode="neighbors"), "fit", "set n_neighbors"),
+    (dict(transform_mode="neighbors", n_neighbors=10), "partial_fit", "partial_fit"),
+    (dict(transform_mode="umap", n_neighbors=10), "fit", "transform_mode"),
+])
+def test_neighbor_transform_errors(Estimator, blobs, params, call, match):
+    with pytest.raises(ValueError, match=match):
+        getattr(make_estimator(Estimator, max_iter=2, **params), call)(blobs[0])
+
+
+def test_neighbor_transform_of_a_model_fitted_without_it(blobs):
+    est = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2).fit(blobs[0])
+    with pytest.raises(ValueError, match="refit it with transform_mode='neighbors'"):
+        est.set_params(transform_mode="neighbors").transform(blobs[0])
+
+
+@cuda
+def test_neighbor_transform_on_cuda_matches_the_cpu(blobs):
+    X = blobs[0]
+    est = _placement_model(AdversarialAutoencoder, X, device="cuda")
+    Z = est.transform(X)
+    est.device_ = torch.device("cpu")  # the same placement, computed on the CPU
+    np.testing.assert_allclose(est.transform(X), Z, atol=1e-3)
+
+
+def test_placement_starts_where_umap_learns_transform_starts(blobs, monkeypatch):
+    # With no steps the code is umap-learn's initial placement of new rows: its
+    # memberships (smooth_knn_dist, compute_membership_strengths) weighting the
+    # neighbours' codes (init_graph_transform).
+    import scipy.sparse
+    from sklearn.neighbors import NearestNeighbors
+    from umap.umap_ import compute_membership_strengths, init_graph_transform, smooth_knn_dist
+
+    X = blobs[0]
+    codes = np.random.RandomState(0).normal(size=(200, 2))
+    placement = graph_module.NeighborPlacement(X[:200], codes, n_neighbors=10, a=1.6, b=0.9, code_scale=0.5,
+                                               negative_sample_rate=5)
+    monkeypatch.setattr(graph_module, "_PLACEMENT_STEPS", 0)
+    Z = placement.transform(X[200:], torch.device("cpu"), chunk_size=64)
+    distances, nearest = NearestNeighbors(n_neighbors=10).fit(X[:200]).kneighbors(X[200:])
+    distances = distances.astype(np.float32)
+    sigmas, rhos = smooth_knn_dist(distances, 10.0, local_connectivity=0.0)
+    rows, cols, vals, _ = compute_membership_strengths(nearest, distances, sigmas, rhos, bipartite=True)
+    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(100, 200)).tocsr()
+    expected = init_graph_transform(graph, (codes / 0.5).astype(np.float32)) * 0.5
+    np.testing.assert_allclose(Z, expected, atol=1e-4)
