@@ -9,7 +9,9 @@ nearest training rows' codes (umap-learn's way of placing new rows), which separ
 training layout's quality from the encoder's generalisation, and "UMAP-placed": the
 same scores when umap-learn's own ``transform`` (nearest training rows, then its
 optimisation against fixed training positions) places the held-out rows over the AAE's
-training codes, in the graph loss's units.
+training codes, in the graph loss's units, and "neighbor transform": the same fit's
+``transform_mode='neighbors'`` (the model is fitted with it, the other columns use its
+encoder), with its held-out reconstruction error and rows/s.
 
 ``--references`` first prints, per seed, UMAP's own held-out scores and those of an MLP of
 the encoder's size trained to map the training rows onto UMAP's training embedding (a
@@ -24,7 +26,7 @@ import warnings
 
 import numpy as np
 import umap
-from compare import evaluate
+from compare import evaluate, reconstruction_mse
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
@@ -32,15 +34,23 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
+from sklearn_aae.metrics import heldout_knn_accuracy, mmd_rbf, trustworthiness
 
 
 def evaluate_neighbors(params, seed, X_train, X_test, y_train, y_test):
-    """compare.py's held-out scores of one fit, plus the training rows' trustworthiness,
-    the smoothed and the UMAP-placed scores."""
-    model = AdversarialAutoencoder(random_state=seed, **params)
-    scores = evaluate("AAE", model, X_train, X_test, y_train, y_test, as_images=False)
-    Z_train = model.transform(X_train)
+    """compare.py's held-out scores of one fit through the encoder, plus the training
+    rows' trustworthiness, the smoothed, the UMAP-placed and the neighbour-transform scores."""
+    model = AdversarialAutoencoder(random_state=seed, **{"transform_mode": "neighbors", **params})
+    placed = evaluate("AAE", model, X_train, X_test, y_train, y_test, as_images=False)
+    model.set_params(transform_mode="encoder")
+    Z_train, Z_test = model.transform(X_train), model.transform(X_test)
+    scores = dict(
+        knn=heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=5),
+        trust=trustworthiness(X_test, Z_test, n_neighbors=10),
+        mse=reconstruction_mse(model, Z_test, X_train, X_test),
+        mmd=mmd_rbf(Z_train, model.prior_.sample(len(Z_train), random_state=0)),
+        fit=placed["fit"],
+    )
     distances, nearest = NearestNeighbors(n_neighbors=5).fit(X_train).kneighbors(X_test)
     weights = 1 / (distances + 1e-3)
     Z_smoothed = (Z_train[nearest] * weights[..., None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
@@ -57,6 +67,10 @@ def evaluate_neighbors(params, seed, X_train, X_test, y_train, y_test):
         smoothed_trust=trustworthiness(X_test, Z_smoothed, n_neighbors=10),
         placed_knn=heldout_knn_accuracy(reducer.embedding_, y_train, Z_placed, y_test, n_neighbors=5),
         placed_trust=trustworthiness(X_test, Z_placed, n_neighbors=10),
+        neighbor_knn=placed["knn"],
+        neighbor_trust=placed["trust"],
+        neighbor_mse=placed["mse"],
+        neighbor_speed=placed["transform"],
     )
 
 
@@ -100,8 +114,8 @@ def main():
         print()
     print(f"params: {params}")
     print("| seed | 5-NN | trust | train trust | recon. MSE | MMD | fit s | smoothed 5-NN / trust | "
-          "UMAP-placed 5-NN / trust |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "UMAP-placed 5-NN / trust | neighbor transform 5-NN / trust / recon. MSE / rows/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     runs = []
     for seed in args.seeds:
         with warnings.catch_warnings():
@@ -110,14 +124,17 @@ def main():
         runs.append(run)
         print(f"| {seed} | {run['knn']:.3f} | {run['trust']:.3f} | {run['train_trust']:.3f} | {run['mse']:.3f} | "
               f"{run['mmd']:.4f} | {run['fit']:.1f} | {run['smoothed_knn']:.3f} / {run['smoothed_trust']:.3f} | "
-              f"{run['placed_knn']:.3f} / {run['placed_trust']:.3f} |",
+              f"{run['placed_knn']:.3f} / {run['placed_trust']:.3f} | {run['neighbor_knn']:.3f} / "
+              f"{run['neighbor_trust']:.3f} / {run['neighbor_mse']:.3f} / {run['neighbor_speed']:,.0f} |",
               flush=True)
     mean = {key: np.mean([run[key] for run in runs]) for key in runs[0] if key not in ("seed", "transform", "train")}
     std = {key: np.std([run[key] for run in runs]) for key in mean}
     print(f"| mean | {mean['knn']:.3f} ± {std['knn']:.3f} | {mean['trust']:.3f} ± {std['trust']:.3f} | "
           f"{mean['train_trust']:.3f} | {mean['mse']:.3f} ± {std['mse']:.3f} | {mean['mmd']:.4f} | "
           f"{mean['fit']:.1f} | {mean['smoothed_knn']:.3f} / {mean['smoothed_trust']:.3f} | "
-          f"{mean['placed_knn']:.3f} / {mean['placed_trust']:.3f} |")
+          f"{mean['placed_knn']:.3f} / {mean['placed_trust']:.3f} | {mean['neighbor_knn']:.3f} ± "
+          f"{std['neighbor_knn']:.3f} / {mean['neighbor_trust']:.3f} ± {std['neighbor_trust']:.3f} / "
+          f"{mean['neighbor_mse']:.3f} / {mean['neighbor_speed']:,.0f} |")
 
 
 if __name__ == "__main__":

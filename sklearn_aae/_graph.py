@@ -218,33 +218,36 @@ class NeighborPlacement:
         """Codes of the rows ``X`` (ndarray), ``chunk_size`` rows at a time; float64 out."""
         rows = torch.as_tensor(self.rows, device=device)
         codes = torch.as_tensor(self.codes, device=device)
-        generator = torch.Generator(device="cpu").manual_seed(0)
+        squared_norms = rows.square().sum(1)
         # Drawn once per call, shared by all rows: transform is deterministic and a row's
         # code does not depend on its chunk.
         far = torch.randint(0, codes.shape[0], (_PLACEMENT_STEPS, self.negative_sample_rate),
-                            generator=generator).to(device)
+                            generator=torch.Generator().manual_seed(0))
+        far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :]  # (steps, n_components, 1, m)
         out = np.empty((X.shape[0], codes.shape[1]))
         for start in range(0, X.shape[0], chunk_size):
             chunk = torch.as_tensor(np.asarray(X[start:start + chunk_size], dtype=np.float32), device=device)
-            distances, nearest = self._nearest(chunk, rows)
-            Z = self._optimise(codes, distances, nearest, far)
+            distances, nearest = self._nearest(chunk, rows, squared_norms)
+            Z = self._optimise(codes, distances, nearest, far_codes)
             out[start:start + chunk.shape[0]] = Z.cpu().numpy() * self.code_scale
         return out
 
-    def _nearest(self, X, rows):
+    def _nearest(self, X, rows, squared_norms):
         """Distances (ascending) and indices of each row's nearest training rows."""
         block = max(1, _DISTANCE_BLOCK // rows.shape[0])
-        nearest = torch.cat([torch.cdist(X[start:start + block], rows).topk(self.n_neighbors, largest=False)[1]
-                             for start in range(0, X.shape[0], block)])
-        # cdist's matrix-product form loses the small distances to cancellation (a row's
-        # distance to its own copy comes out near 1e-3, not 0, and depends on the batch),
-        # and the memberships hinge on them: the chosen neighbours' distances are redone
-        # directly.
+        # ‖x - r‖² - ‖x‖² = ‖r‖² - 2 x·r ranks the training rows for x in one matrix product.
+        nearest = torch.cat([torch.addmm(squared_norms, X[start:start + block], rows.T, alpha=-2)
+                             .topk(self.n_neighbors, largest=False)[1] for start in range(0, X.shape[0], block)])
+        # That form loses small distances to cancellation (a row's distance to its own
+        # copy comes out near 1e-3, not 0, and depends on the batch), and the memberships
+        # hinge on them: the chosen neighbours' distances are taken directly.
         distances = (X[:, None, :] - rows[nearest]).norm(dim=2)
         distances, order = distances.sort(dim=1)
         return distances, nearest.gather(1, order)
 
-    def _optimise(self, codes, distances, nearest, far):
+    def _optimise(self, codes, distances, nearest, far_codes):
+        """Codes (graph units) of rows with these neighbours, after the Adam steps against
+        the fixed training codes, the random ones at each step being ``far_codes``."""
         umap_ = _import_umap()
         # local_connectivity 0: what umap-learn's transform uses for new rows (its
         # local_connectivity - 1), so a row's nearest neighbour does not get membership 1.
@@ -253,37 +256,40 @@ class NeighborPlacement:
         sigmas = torch.as_tensor(sigmas, dtype=torch.float32, device=distances.device)
         rhos = torch.as_tensor(rhos, dtype=torch.float32, device=distances.device)
         weight = torch.exp(-(distances - rhos[:, None]).clamp_min(0) / sigmas[:, None])
-        near = codes[nearest]  # (n_rows, n_neighbors, n_components)
-        Z = (weight[:, :, None] * near).sum(1) / weight.sum(1, keepdim=True)
+        total = weight.sum(1)
+        # Coordinates first, (n_components, n_rows, references): the sums over the few
+        # coordinates are then sums of whole slices, which is what makes the steps cheap.
+        near = codes[nearest].permute(2, 0, 1)
+        Z = (weight * near).sum(2, keepdim=True) / total[:, None]  # (n_components, n_rows, 1)
         # Adam's steps have the size of its learning rate, whatever the gradient: the rate
         # follows each row's neighbourhood, the spread of its neighbours' codes, so a row
         # in a tight cluster is not thrown out of it.
-        spread = ((weight * (near - Z[:, None]).pow(2).sum(2)).sum(1) / weight.sum(1)).sqrt()
+        spread = ((weight * (near - Z).square().sum(0)).sum(1) / total).sqrt()
         step_scale = (_PLACEMENT_LEARNING_RATE * spread)[:, None]
         # The gradient of -w log φ(d) + (w_total / m) Σ -log(1 - φ(d_far)) is Σ_j c_j (z - e_j)
         # with c_j = 2b (A_j q_j + B_j) / d_j², q = 1 - φ = sigmoid(log(a d^{2b})): A = w and
         # B = 0 for the neighbours; A = w_total / m = -B for the m random codes.
-        n_rows, m = Z.shape[0], self.negative_sample_rate
-        repulsion = weight.sum(1, keepdim=True).expand(n_rows, m) / m
+        n_rows, m = weight.shape[0], far_codes.shape[3]
+        repulsion = (total / m)[:, None].expand(n_rows, m)
         A = torch.cat([weight, repulsion], 1) * (2 * self.b)
         B = torch.cat([torch.zeros_like(weight), -repulsion], 1) * (2 * self.b)
-        references = torch.cat([near, near.new_empty(n_rows, m, near.shape[2])], 1)
+        references = torch.cat([near, near.new_empty(near.shape[0], n_rows, m)], 2)
         first, second = torch.zeros_like(Z), torch.zeros_like(Z)
         beta1, beta2, log_a = 0.9, 0.999, math.log(self.a)
-        for step in range(_PLACEMENT_STEPS):
-            references[:, self.n_neighbors:] = codes[far[step]]
-            difference = Z[:, None] - references
-            squared = (difference * difference).sum(-1).clamp_min_(1e-8)
+        for step in range(far_codes.shape[0]):
+            references[:, :, self.n_neighbors:] = far_codes[step]
+            difference = Z - references
+            squared = difference.square().sum(0).clamp_min_(1e-8)
             q = squared.log().mul_(self.b).add_(log_a).sigmoid_()
             coefficient = torch.addcmul(B, q, A).div_(squared)
-            gradient = torch.bmm(coefficient[:, None], difference)[:, 0]
-            # Adam with bias correction, learning rate decayed linearly to 0 as in umap-learn.
+            gradient = (coefficient * difference).sum(2, keepdim=True)
+            # Adam with bias correction, the step decayed linearly to 0 as in umap-learn.
             first.lerp_(gradient, 1 - beta1)
             second.mul_(beta2).addcmul_(gradient, gradient, value=1 - beta2)
             denominator = second.sqrt().div_(math.sqrt(1 - beta2 ** (step + 1))).add_(1e-8)
-            decay = (1 - step / _PLACEMENT_STEPS) / (1 - beta1 ** (step + 1))
+            decay = (1 - step / far_codes.shape[0]) / (1 - beta1 ** (step + 1))
             Z.addcdiv_(first * step_scale, denominator, value=-decay)
-        return Z
+        return Z[:, :, 0].T
 
 
 def _offsets(counts):
