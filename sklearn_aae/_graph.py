@@ -20,11 +20,13 @@ from sklearn.neighbors import NearestNeighbors
 # (and needs no numba compilation); umap-learn draws its own line at 4,096 too.
 _EXACT_KNN_MAX_ROWS = 4096
 # Placement of new rows (transform_mode='neighbors'): Adam steps, and their size as a
-# share of the spread of each row's neighbours' codes. On held-out digits (seeds 0-2,
-# benchmarks/RESULTS.md) 5 to 30 steps at shares 0.1 to 0.3 all gave 5-NN 0.964-0.972 /
-# trustworthiness 0.972-0.977, the best 20 steps at 0.1; a fixed step size of 0.3 (in
-# umap-learn's units) did as well there but threw rows out of tight clusters elsewhere.
-_PLACEMENT_STEPS = 20
+# share of the spread of each row's neighbours' codes. On held-out digits
+# (benchmarks/placement.py, seeds 0-2) 5 to 30 steps at shares 0.1 to 0.3 all gave 5-NN
+# 0.964-0.972 / trustworthiness 0.970-0.976; 30 steps at 0.1 had the best
+# trustworthiness, and 30 is also how many epochs umap-learn's transform runs on more
+# than 10,000 new rows (100 on fewer). A fixed step (0.3 in umap-learn's units) did as well on digits but threw rows
+# out of tight clusters elsewhere.
+_PLACEMENT_STEPS = 30
 _PLACEMENT_LEARNING_RATE = 0.1
 # Elements of one block of query-to-training distances: bounds transform's memory.
 _DISTANCE_BLOCK = 1 << 24
@@ -213,12 +215,25 @@ class NeighborPlacement:
         self.code_scale = code_scale
         self.negative_sample_rate = negative_sample_rate
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_on_device", None)  # a device copy is rebuilt where the model is opened
+        return state
+
+    def _tensors(self, device):
+        """The training rows, their codes and squared norms on ``device``, kept between
+        calls: on a GPU, copying the rows over for every small batch would dominate."""
+        cached = self.__dict__.get("_on_device")
+        if cached is None or cached[0] != device:
+            rows = torch.as_tensor(self.rows, device=device)
+            cached = (device, rows, torch.as_tensor(self.codes, device=device), rows.square().sum(1))
+            self._on_device = cached
+        return cached[1:]
+
     @torch.no_grad()
     def transform(self, X, device, chunk_size):
         """Codes of the rows ``X`` (ndarray), ``chunk_size`` rows at a time; float64 out."""
-        rows = torch.as_tensor(self.rows, device=device)
-        codes = torch.as_tensor(self.codes, device=device)
-        squared_norms = rows.square().sum(1)
+        rows, codes, squared_norms = self._tensors(device)
         # Drawn once per call, shared by all rows: transform is deterministic and a row's
         # code does not depend on its chunk.
         far = torch.randint(0, codes.shape[0], (_PLACEMENT_STEPS, self.negative_sample_rate),
