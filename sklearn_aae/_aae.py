@@ -142,8 +142,8 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         membership strengths, the weighted mean of their codes, then 20 Adam steps of
         the graph loss against the fixed training codes. On held-out digits (seeds
         0-2) it lifted 5-NN accuracy / trustworthiness from 0.949 / 0.961 to 0.977 /
-        0.975 (UMAP: 0.977 / 0.977) and ran 141× faster than umap-learn's
-        ``transform`` rather than 439×, with a higher reconstruction error of the
+        0.975 (UMAP: 0.977 / 0.977) and ran 132× faster than umap-learn's
+        ``transform`` rather than 388×, with a higher reconstruction error of the
         placed codes (0.788 against 0.693; ``benchmarks/RESULTS.md``). The model then
         keeps its training rows (float32), ``fit_transform`` places the training rows
         the same way, and ``partial_fit`` is not available. ``inverse_transform``,
