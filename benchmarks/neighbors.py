@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import umap
-from compare import evaluate, reconstruction_mse
+from compare import code_scores, evaluate
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
@@ -34,7 +34,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae.metrics import heldout_knn_accuracy, mmd_rbf, trustworthiness
+from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
 
 
 def evaluate_neighbors(params, seed, X_train, X_test, y_train, y_test):
@@ -44,13 +44,7 @@ def evaluate_neighbors(params, seed, X_train, X_test, y_train, y_test):
     placed = evaluate("AAE", model, X_train, X_test, y_train, y_test, as_images=False)
     model.set_params(transform_mode="encoder")
     Z_train, Z_test = model.transform(X_train), model.transform(X_test)
-    scores = dict(
-        knn=heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=5),
-        trust=trustworthiness(X_test, Z_test, n_neighbors=10),
-        mse=reconstruction_mse(model, Z_test, X_train, X_test),
-        mmd=mmd_rbf(Z_train, model.prior_.sample(len(Z_train), random_state=0)),
-        fit=placed["fit"],
-    )
+    scores = dict(code_scores(model, Z_train, Z_test, X_train, X_test, y_train, y_test), fit=placed["fit"])
     distances, nearest = NearestNeighbors(n_neighbors=5).fit(X_train).kneighbors(X_test)
     weights = 1 / (distances + 1e-3)
     Z_smoothed = (Z_train[nearest] * weights[..., None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)

@@ -534,9 +534,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             self._run_epochs(data, X, valid_rows, 1 if incremental else self.max_iter, incremental)
             self._placement = None
             if self.transform_mode == "neighbors":
-                rows = X if len(train_rows) == X.shape[0] else X[train_rows]
-                codes = self._batched(self._encode, rows, standardise=True)
-                self._placement = self._neighbor_graph.placement(rows, codes)
+                graph = self._neighbor_graph
+                self._placement = graph.placement(self._batched(self._encode, graph.fit_rows, standardise=True))
         finally:
             # The graph (and its view of the caller's rows) is only needed while training.
             self._neighbor_graph = None

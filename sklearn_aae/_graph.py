@@ -79,6 +79,9 @@ class NeighborGraph:
         umap_ = _import_umap()
         n_neighbors = min(n_neighbors, X.shape[0])
         self.n_neighbors = n_neighbors
+        # The rows the edges index, as given (a reference): a placement of new rows
+        # searches exactly these.
+        self.fit_rows = X
         # numba's OpenMP layer, which umap-learn's parallel kernels start, resets the
         # OpenMP thread count that torch shares with it: after a graph built with
         # OMP_NUM_THREADS=1, torch trained on two threads, and ten times slower on a busy
@@ -109,10 +112,10 @@ class NeighborGraph:
         # standardised minibatches) for the length of one fit.
         self.rows = None
 
-    def placement(self, rows, codes):
-        """A :class:`NeighborPlacement` of new rows among ``rows`` (the graph's rows), whose
-        codes are ``codes``."""
-        return NeighborPlacement(rows, codes, n_neighbors=self.n_neighbors, a=self.a, b=self.b,
+    def placement(self, codes):
+        """A :class:`NeighborPlacement` of new rows among the graph's rows, whose codes are
+        ``codes``."""
+        return NeighborPlacement(self.fit_rows, codes, n_neighbors=self.n_neighbors, a=self.a, b=self.b,
                                  code_scale=self.code_scale, negative_sample_rate=self.negative_sample_rate)
 
     @property
