@@ -89,8 +89,8 @@ class ALAE(BaseAdversarialAutoencoder):
         step with the discriminator, so that neighbourhoods of ``w`` follow those of the
         data (see :class:`AdversarialAutoencoder`). ``None`` trains the plain ALAE. On
         held-out digits at ``n_components=16``, ``n_neighbors=15`` lifted the linear-SVM
-        accuracy of the codes from 0.931 to 0.963 (PCA: 0.954) at a similar reconstruction
-        error (0.824 against 0.772), for a 2.6× longer fit (``benchmarks/RESULTS.md``);
+        accuracy of the codes from 0.931 to 0.970 (PCA: 0.954) at a similar reconstruction
+        error (0.845 against 0.772), for a 2.6× longer fit (``benchmarks/RESULTS.md``);
         it needs umap-learn.
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss in that step.
