@@ -33,7 +33,6 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._graph import _import_umap
 from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
 
 
@@ -62,10 +61,7 @@ class Refinement:
         scale, log_a, b = placement.code_scale, math.log(placement.a), placement.b
         distances, nearest = placement._nearest(torch.as_tensor(X, dtype=torch.float32), self.rows,
                                                 self.squared_norms)
-        sigmas, rhos = _import_umap().smooth_knn_dist(distances.numpy(), float(placement.n_neighbors),
-                                                      local_connectivity=0.0)
-        weight = torch.exp(-(distances - torch.as_tensor(rhos, dtype=torch.float32)[:, None]).clamp_min(0)
-                           / torch.as_tensor(sigmas, dtype=torch.float32)[:, None])
+        weight = placement.memberships(distances)
         total, near = weight.sum(1), self.codes[nearest]
         target = torch.as_tensor(self.model._standardise(X), dtype=torch.float32)
         Z = torch.as_tensor(Z / scale, dtype=torch.float32).requires_grad_(True)

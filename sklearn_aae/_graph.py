@@ -263,9 +263,9 @@ class NeighborPlacement:
         distances, order = distances.sort(dim=1)
         return distances, nearest.gather(1, order)
 
-    def _optimise(self, codes, distances, nearest, far_codes):
-        """Codes (graph units) of rows with these neighbours, after the Adam steps against
-        the fixed training codes, the random ones at each step being ``far_codes``."""
+    def memberships(self, distances):
+        """umap-learn's membership strengths of each row's neighbours, from their
+        distances (ascending, one row per new row), as its ``transform`` computes them."""
         umap_ = _import_umap()
         # local_connectivity 0: what umap-learn's transform uses for new rows (its
         # local_connectivity - 1), so a row's nearest neighbour does not get membership 1.
@@ -273,7 +273,12 @@ class NeighborPlacement:
                                             local_connectivity=0.0)
         sigmas = torch.as_tensor(sigmas, dtype=torch.float32, device=distances.device)
         rhos = torch.as_tensor(rhos, dtype=torch.float32, device=distances.device)
-        weight = torch.exp(-(distances - rhos[:, None]).clamp_min(0) / sigmas[:, None])
+        return torch.exp(-(distances - rhos[:, None]).clamp_min(0) / sigmas[:, None])
+
+    def _optimise(self, codes, distances, nearest, far_codes):
+        """Codes (graph units) of rows with these neighbours, after the Adam steps against
+        the fixed training codes, the random ones at each step being ``far_codes``."""
+        weight = self.memberships(distances)
         total = weight.sum(1)
         # Coordinates first, (n_components, n_rows, references): the sums over the few
         # coordinates are then sums of whole slices, which is what makes the steps cheap.
