@@ -3,15 +3,29 @@
 from numbers import Integral, Real
 
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAdversarialAutoencoder, adam
-from ._labels import LabelsMixin, neighbor_class_consistency, one_hot
+from ._base import BaseAdversarialAutoencoder
+from ._data import validate_input
+from ._labels import resolve_label_mode
+from ._losses import discriminator_step, generator_loss
+from ._torch_utils import adam
 from .networks import Encoder, mlp, reset_parameters
 
 
-class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
+def _has_class_head(estimator):
+    check_is_fitted(estimator)
+    if getattr(estimator, "label_mode_", None) != "categorical":
+        raise AttributeError(
+            f"{type(estimator).__name__} has no class head to predict with: fit it with "
+            "label_mode='categorical' and labels y, or with n_clusters set."
+        )
+    return True
+
+
+class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     """Adversarial autoencoder: a non-linear, generative dimensionality reducer.
 
     An encoder maps each row to a code in ``n_components`` dimensions and a decoder maps it
@@ -139,12 +153,12 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         a parametric map (the model keeps no data). 'neighbors' needs ``n_neighbors``
         and places each row among the training rows' codes as umap-learn's
         ``transform`` does: its ``n_neighbors`` nearest training rows with UMAP's
-        membership strengths, the weighted mean of their codes, then 20 Adam steps of
-        the graph loss against the fixed training codes. On held-out digits (seeds
-        0-2) it lifted 5-NN accuracy / trustworthiness from 0.949 / 0.961 to 0.977 /
-        0.975 (UMAP: 0.977 / 0.977) and ran 132× faster than umap-learn's
-        ``transform`` rather than 388×, with a higher reconstruction error of the
-        placed codes (0.788 against 0.693; ``benchmarks/RESULTS.md``). The model then
+        membership strengths, the weighted mean of their codes, then a few Adam steps of
+        the graph loss against the fixed training codes. Choose it when the
+        neighbourhoods of new rows matter most: they come out closer to UMAP's than
+        through the encoder, while ``transform`` gets slower (each new row is compared
+        with every training row) and the placed codes decode less well (measured in
+        ``benchmarks/RESULTS.md``; user guide, "Placing new rows"). The model then
         keeps its training rows (float32), ``fit_transform`` places the training rows
         the same way, and ``partial_fit`` is not available. ``inverse_transform``,
         ``sample``, ``score`` and ``predict`` do not change.
@@ -164,8 +178,8 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         Arithmetic of the training step. 'bfloat16' runs it under autocast (the
         discriminators and the layers that read or write codes stay float32). 'auto' does
         so only on hardware with native bfloat16 (CUDA GPUs that support it, CPUs with
-        AVX512-BF16 or AMX), where it is faster at the same quality
-        (``benchmarks/RESULTS.md``), and trains in float32 elsewhere. A seed therefore
+        AVX512-BF16 or AMX), where it is faster (``benchmarks/RESULTS.md``), and
+        trains in float32 elsewhere. A seed therefore
         gives a slightly different model on such hardware; 'float32' gives the same
         arithmetic everywhere.
     device : str or torch.device, default='auto'
@@ -271,14 +285,12 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
     _parameter_constraints: dict = {
         **BaseAdversarialAutoencoder._parameter_constraints,
         "encoder": [StrOptions({"deterministic", "gaussian", "universal"})],
-        "discriminator_layer_sizes": ["array-like"],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
         "label_mode": [StrOptions({"prior", "conditional", "categorical"})],
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "neighbor_class_weight": [Interval(Real, 0, None, closed="left")],
     }
-    _loss_names = ("reconstruction", "discriminator", "generator")
 
     def __init__(
         self,
@@ -347,148 +359,131 @@ class AdversarialAutoencoder(LabelsMixin, BaseAdversarialAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _resolve_labels(self, y, n_samples):
+        return resolve_label_mode(self, y, n_samples)
+
+    def _discriminator_hidden(self):
+        return self._layer_sizes("discriminator_layer_sizes")
+
     def _build(self, n_features, generator):
-        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
-        mode = self.label_mode_
-        n_classes = 0 if mode is None else len(self.classes_)
-        # What each network reads beside its usual input: the discriminator a label with an
-        # unlabeled slot (all modes trained on labels), the decoder a label ('conditional')
-        # or class probabilities ('categorical').
-        condition_size = n_classes + 1 if self._conditions_discriminator() else 0
-        content_size = {"conditional": n_classes + 1, "categorical": n_classes}.get(mode, 0)
+        hidden = self._layer_sizes("hidden_layer_sizes")
+        mode = self._label_mode
         self.encoder_ = reset_parameters(
             Encoder(n_features, hidden, self.n_components, kind=self.encoder, activation=self.activation,
-                    code_activation=self.prior_.code_activation,
-                    n_classes=n_classes if mode == "categorical" else 0), generator)
+                    code_activation=self.prior_.code_activation, n_classes=mode.head_size), generator)
+        # The decoder reads the label mode's content (a label, class probabilities) beside
+        # the code, and the discriminator its condition (a label).
         self.decoder_ = reset_parameters(
-            mlp(self.n_components + content_size, hidden[::-1], n_features, self.activation, float32_input=True),
-            generator)
+            mlp(self.n_components + mode.content_size, hidden[::-1], n_features, self.activation,
+                float32_input=True), generator)
         # The discriminators stay float32 under bfloat16 autocast: prior matching depends
-        # on their fine judgement (test MMDs to a mixture prior 0.087 with them in bfloat16,
-        # 0.030 in float32, 0.039 with no autocast at all), and they are small.
+        # on their fine judgement, and they are small.
         self.discriminator_ = reset_parameters(
-            mlp(self.n_components + condition_size, tuple(self.discriminator_layer_sizes), 1, self.activation,
-                float32=True),
-            generator)
+            mlp(self.n_components + mode.condition_size, self._discriminator_hidden(), 1, self.activation,
+                float32=True), generator)
         self.autoencoder_optimizer_ = adam(
             [*self.encoder_.parameters(), *self.decoder_.parameters()], self.learning_rate_init,
             weight_decay=self.alpha)
         # β1 = 0.5 is the usual choice for adversarial players: less momentum, less orbiting.
         self.discriminator_optimizer_ = adam(self.discriminator_.parameters(), self.learning_rate_init,
                                              betas=(0.5, 0.999))
-        if mode == "categorical":
-            self.class_discriminator_ = reset_parameters(
-                mlp(n_classes, tuple(self.discriminator_layer_sizes), 1, self.activation, float32=True), generator)
-            self.class_discriminator_optimizer_ = adam(self.class_discriminator_.parameters(),
-                                                       self.learning_rate_init, betas=(0.5, 0.999))
+        mode.build(self, generator)
 
     def _train_step(self, X, Z_prior, y=None):
+        mode = self._label_mode
         Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
-        mode = self.label_mode_
-        condition = one_hot(y, len(self.classes_) + 1) if self._conditions_discriminator() else None
+        condition = mode.condition(y)
 
-        # Regularisation, discriminator: prior samples are "real", codes are "fake".
-        discriminator_loss = self._discriminator_step(self.discriminator_, self.discriminator_optimizer_,
-                                                      Z_prior, Z, condition)
-        if mode == "categorical":
-            n_classes = len(self.classes_)
-            proba = torch.softmax(logits, dim=1)  # (batch, n_classes)
-            categories = torch.randint(n_classes, (X.shape[0],), device=X.device, generator=self._generator)
-            class_discriminator_loss = self._discriminator_step(
-                self.class_discriminator_, self.class_discriminator_optimizer_,
-                F.one_hot(categories, n_classes).to(proba.dtype), proba)
+        # Regularisation, discriminator(s): prior samples are "real", codes are "fake".
+        discriminator_loss = discriminator_step(self.discriminator_, self.discriminator_optimizer_, Z_prior, Z,
+                                                condition)
+        head = mode.update_head(self, logits)
 
-        # Reconstruction and the encoder's generator loss, in one step.
-        content = {"conditional": lambda: one_hot(y, len(self.classes_) + 1).to(Z.dtype),
-                   "categorical": lambda: proba}.get(mode)
-        reconstruction_loss = self._reconstruction_loss(
-            self.decoder_(Z if content is None else torch.cat([Z, content()], dim=1)), X)
-        generator_loss = self._generator_loss(self.discriminator_, Z, condition)
-        loss = reconstruction_loss + self.adversarial_weight * generator_loss
-        if mode == "categorical":
-            classification_loss = torch.zeros((), device=X.device)
-            if y is not None:
-                labeled = y >= 0
-                # Averaged over the labeled rows without a host sync on their count.
-                per_row = F.cross_entropy(logits.float(), y.clamp(min=0), reduction="none")
-                classification_loss = (per_row * labeled).sum() / labeled.sum().clamp(min=1)
-            # The discriminator judges one row at a time, so a head that puts every row in
-            # the same one-hot category looks real to it, and a saturated softmax cannot
-            # leave: the KL divergence of the batch's mean class probabilities from the
-            # uniform prior is what keeps all categories in use (weighted 5: on digits
-            # clusters died with 1).
-            mean_proba = proba.float().mean(dim=0)
-            balance_loss = torch.sum(mean_proba * torch.log(mean_proba * n_classes + 1e-8))
-            loss = (loss + self.adversarial_weight * (self._generator_loss(self.class_discriminator_, proba)
-                                                      + 5 * balance_loss)
-                    + self.classification_weight * classification_loss)
-        losses = [reconstruction_loss, discriminator_loss, generator_loss]
-        if self.n_neighbors is not None:
-            neighbor_loss, logits_edges = self._neighbor_loss(
-                lambda rows: self.encoder_.encode(rows, generator=self._generator), X.shape[0])
-            loss = loss + self.neighbor_weight * neighbor_loss
-            losses.append(neighbor_loss)
-            if mode == "categorical":
-                consistency_loss = neighbor_class_consistency(*logits_edges.chunk(2))
-                loss = loss + self.neighbor_class_weight * consistency_loss
-                losses.append(consistency_loss)
-        if mode == "categorical":
-            losses += [class_discriminator_loss, classification_loss]
+        # Reconstruction and the encoder's generator loss, in one step, with the label
+        # mode's and the neighbour graph's terms.
+        reconstruction = self._reconstruction_loss(
+            self.decoder_(mode.decoder_input(Z, y, None if head is None else head["proba"])), X)
+        generator = generator_loss(self.discriminator_, Z, condition)
+        loss = reconstruction + self.adversarial_weight * generator
+        head_terms, head_losses = mode.head_losses(self, head, logits, y)
+        for term in head_terms:
+            loss = loss + term
+        neighbor_losses = {}
+        if self._neighbor_term is not None:
+            neighbor_losses = self._neighbor_term.losses(
+                lambda rows: self.encoder_.encode(rows, generator=self._generator), self._corrupt, X.shape[0],
+                self._generator)
+            loss = loss + self.neighbor_weight * neighbor_losses["neighbors"]
+            if "neighbor_classes" in neighbor_losses:
+                loss = loss + self.neighbor_class_weight * neighbor_losses["neighbor_classes"]
         self.autoencoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.autoencoder_optimizer_.step()
-        return torch.stack([loss.float() for loss in losses]).detach()
-
-    def _conditions_discriminator(self):
-        """Whether the code's discriminator sees each row's label (a model fitted on labels).
-
-        In 'prior' mode the prior sample beside label k comes from class k's region, which
-        places class k there. In the other modes it comes from the whole prior whatever
-        the label, so the codes of every class must fill the whole prior: the code cannot
-        tell the class, and carries the style only.
-        """
-        return self.label_mode_ is not None and self.n_clusters is None
-
-    @staticmethod
-    def _discriminator_step(discriminator, optimizer, Z_prior, Z, condition=None):
-        """One update of ``discriminator``: prior samples are "real", codes are "fake"."""
-        both = torch.cat([Z_prior, Z.detach()])  # (2 * batch, n_components)
-        if condition is not None:
-            both = torch.cat([both, condition.repeat(2, 1).to(both.dtype)], dim=1)
-        logits = discriminator(both)  # (2 * batch, 1)
-        n_prior = Z_prior.shape[0]
-        loss = F.softplus(-logits[:n_prior]).mean() + F.softplus(logits[n_prior:]).mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    @staticmethod
-    def _generator_loss(discriminator, Z, condition=None):
-        """The encoder's non-saturating loss for making ``discriminator`` call ``Z`` real."""
-        if condition is not None:
-            Z = torch.cat([Z, condition.to(Z.dtype)], dim=1)
-        discriminator.requires_grad_(False)
-        loss = F.softplus(-discriminator(Z)).mean()
-        discriminator.requires_grad_(True)
-        return loss
+        return {"reconstruction": reconstruction, "discriminator": discriminator_loss, "generator": generator,
+                **neighbor_losses, **head_losses}
 
     def _encode(self, X):
         return self.encoder_(X, sample=False)
 
-    def _decode(self, Z):
-        mode = self.label_mode_
-        if mode == "conditional":
-            # No label comes with a code here: decode with the unlabeled slot.
-            return self.decoder_(torch.cat([Z, one_hot(Z.new_full((Z.shape[0],), -1, dtype=torch.int64),
-                                                       len(self.classes_) + 1)], dim=1))
-        if mode == "categorical":
-            uniform = Z.new_full((Z.shape[0], len(self.classes_)), 1.0 / len(self.classes_))
-            return self.decoder_(torch.cat([Z, uniform], dim=1))
-        return self.decoder_(Z)
+    def _decode(self, Z, labels=None):
+        return self.decoder_(self._label_mode.decoder_input(Z, labels))
 
     def _reconstruct(self, X):
-        if self.label_mode_ != "categorical":
-            return super()._reconstruct(X)
         Z, logits = self.encoder_.encode(X, sample=False)
-        return self.decoder_(torch.cat([Z, torch.softmax(logits, dim=1)], dim=1))
+        proba = None if logits is None else torch.softmax(logits, dim=1)
+        return self.decoder_(self._label_mode.decoder_input(Z, proba=proba))
+
+    def _decoded_rows(self, Z, labels):
+        """Rows in the data's units decoded from codes ``Z`` of the classes ``labels``."""
+        return self._rows_from(self._decode, Z, labels)
+
+    @available_if(_has_class_head)
+    def predict_proba(self, X):
+        """Class (or cluster) probabilities from the encoder's class head.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes in ``classes_``; each row sums to 1.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import AdversarialAutoencoder
+        >>> X, y = load_digits(return_X_y=True)
+        >>> aae = AdversarialAutoencoder(label_mode="categorical", max_iter=2, random_state=0)
+        >>> aae.fit(X[:200], y[:200]).predict_proba(X[:3]).shape
+        (3, 10)
+        """
+        X = validate_input(self, X, reset=False)
+        return self._map_rows(lambda rows: torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1), X)
+
+    @available_if(_has_class_head)
+    def predict(self, X):
+        """Class (or, fitted with ``n_clusters`` and no labels, cluster id) of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import AdversarialAutoencoder
+        >>> X, _ = load_digits(return_X_y=True)
+        >>> clusterer = AdversarialAutoencoder(n_clusters=16, max_iter=2, random_state=0).fit(X[:200])
+        >>> clusterer.predict(X[:5]).shape
+        (5,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseAdversarialAutoencoder, adam
+from ._base import BaseAdversarialAutoencoder
+from ._torch_utils import adam
 from .networks import mlp, reset_parameters
 
 
@@ -56,9 +57,9 @@ class ALAE(BaseAdversarialAutoencoder):
         Keep exponential moving averages of F's and G's weights (``mapping_ema_``,
         ``generator_ema_``), updated after every minibatch with this decay, and let
         :meth:`sample` use them, as the paper does. ``None`` samples with the live
-        networks. On digits (``benchmarks/alae_ema.py``) 0.99 brought samples closer to
-        held-out digits than no averaging (MMD 0.0100 / 0.0074 against 0.0139 / 0.0092
-        for two seeds); 0.999 averages over most of a short training and was much worse.
+        networks. Averaging brings samples closer to held-out rows; a decay too close to
+        1 averages over most of a short training and brings early, poor networks in
+        (``benchmarks/RESULTS.md``, ALAE weight averaging).
     activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='leaky_relu'
         Hidden activation of all networks (the paper uses LeakyReLU(0.2)).
     reconstruction_loss : {'mse', 'bce'}, default='mse'
@@ -72,9 +73,8 @@ class ALAE(BaseAdversarialAutoencoder):
         Minibatch size (capped at the number of rows).
     learning_rate_init : float, default=5e-4
         Adam learning rate of all networks, with β = (0, 0.99) as in the paper. The
-        paper's 0.002 suits 60,000 MNIST rows; on the 1,257 training digits of our
-        benchmark 5e-4 gave the better codes (linear-SVM accuracy 0.935 against 0.911
-        at 16 components, 150 and 300 epochs).
+        paper's 0.002 suits 60,000 MNIST rows; on small data sets (a few thousand rows)
+        the lower default gives better codes.
     alpha : float, default=0.0
         L2 penalty (weight decay) of all networks.
     input_noise : float, default=0.0
@@ -82,16 +82,15 @@ class ALAE(BaseAdversarialAutoencoder):
     tol : float or None, default=None
         Stop when the latent reconstruction loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs: in ALAE's
-        three-player game no loss settles when training is done (stopping on the latent
-        loss ended training after ~55 epochs, with worse codes).
+        three-player game no loss settles when training is done, and stopping on the
+        latent loss ends training early, with worse codes.
     n_neighbors : int or None, default=None
         Add UMAP's neighbour-graph loss on the embedding ``w = E(x)`` to the encoder's
         step with the discriminator, so that neighbourhoods of ``w`` follow those of the
-        data (see :class:`AdversarialAutoencoder`). ``None`` trains the plain ALAE. On
-        held-out digits at ``n_components=16``, ``n_neighbors=15`` lifted the linear-SVM
-        accuracy of the codes from 0.931 to 0.970 (PCA: 0.954) at a similar reconstruction
-        error (0.845 against 0.772), for a 2.6× longer fit (``benchmarks/RESULTS.md``);
-        it needs umap-learn.
+        data (see :class:`AdversarialAutoencoder`). ``None`` trains the plain ALAE. It
+        makes the codes much better for nearest-neighbour and linear models, at a
+        similar reconstruction error, for a longer fit (``benchmarks/RESULTS.md``); it
+        needs umap-learn.
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1
@@ -102,11 +101,10 @@ class ALAE(BaseAdversarialAutoencoder):
         does, keeping the training rows; see :class:`AdversarialAutoencoder`.
     precision : {'float32', 'auto', 'bfloat16'}, default='float32'
         Arithmetic of the training step, as in :class:`AdversarialAutoencoder`, but
-        float32 by default: ALAE's game with the R1 penalty lost accuracy under bfloat16
-        autocast even with its sensitive parts kept in float32 (digits, 16-D linear-SVM
-        accuracy 0.923 ± 0.007 against 0.931 ± 0.004, ``benchmarks/precision.py``),
-        while the AdversarialAutoencoder did not. 'auto' trains 1.5× faster where the
-        hardware has native bfloat16.
+        float32 by default: ALAE's game with the R1 penalty loses accuracy under bfloat16
+        autocast even with its sensitive parts kept in float32, while the
+        AdversarialAutoencoder does not (``benchmarks/precision.py``). 'auto' trains
+        faster where the hardware has native bfloat16.
     early_stopping, validation_fraction, n_iter_no_change, warm_start, \
 device, random_state, verbose
         As in :class:`AdversarialAutoencoder`; ``early_stopping`` watches the held-out
@@ -155,13 +153,13 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         **BaseAdversarialAutoencoder._parameter_constraints,
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "mapping_layers": [Interval(Integral, 1, None, closed="left")],
-        "discriminator_layer_sizes": ["array-like"],
         "r1_gamma": [Interval(Real, 0, None, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left"), None],
     }
     _feature_names_prefix = "alae"
-    # The first loss is the one tol / n_iter_no_change watch and loss_curve_ records.
-    _loss_names = ("latent", "discriminator", "generator", "reconstruction")
+    _monitored_loss = "latent"
+    # The embedding w is not matched to the prior, so it may take umap-learn's scale.
+    _embedding_matches_prior = False
 
     def __init__(
         self,
@@ -230,7 +228,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         return self.n_components if self.latent_dim is None else self.latent_dim
 
     def _build(self, n_features, generator):
-        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        hidden = self._layer_sizes("hidden_layer_sizes")
         z_dim, w_dim = self._prior_dimension(), self.n_components
         mapping_hidden = (hidden[-1],) * (self.mapping_layers - 1)
         # Layers that read or write codes and scores, and the small discriminator, stay
@@ -242,7 +240,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.encoder_ = reset_parameters(
             mlp(n_features, hidden, w_dim, self.activation, float32_output=True), generator)
         self.discriminator_ = reset_parameters(
-            mlp(w_dim, tuple(self.discriminator_layer_sizes), 1, self.activation, float32=True), generator)
+            mlp(w_dim, self._layer_sizes("discriminator_layer_sizes"), 1, self.activation, float32=True), generator)
         if self.ema_decay is not None:
             # Slowly moving copies of F and G, used by sample(): averaging the weights
             # smooths the oscillation of the adversarial game (Karras et al., as in ALAE).
@@ -256,23 +254,27 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.generator_optimizer_ = adam([*self.mapping_.parameters(), *self.generator_.parameters()],
                                          self.learning_rate_init, betas=betas, weight_decay=self.alpha)
 
-    def _neighbor_code_scale(self):
-        # The embedding w is not matched to the prior, so it may take umap-learn's scale.
-        return 1.0
-
     def _critic(self, X):
         return self.discriminator_(self.encoder_(X))  # (batch, 1)
 
     def _train_step(self, X, Z_prior, y=None):
-        optimizers = (self.encoder_optimizer_, self.generator_optimizer_)
+        losses = self._update_encoder_discriminator(X, Z_prior)
+        losses["generator"] = self._update_mapping_generator(Z_prior)
+        losses["latent"] = self._update_latent_cycle(Z_prior)
+        with torch.no_grad():
+            # Measured, not trained: ALAE never reconstructs pixels directly.
+            losses["reconstruction"] = self._reconstruction_loss(self.generator_(self.encoder_(X)), X)
+            self._update_averages()
+        order = ("latent", "discriminator", "generator", "reconstruction", "neighbors")
+        return {name: losses[name] for name in order if name in losses}
 
-        # 1. E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows.
+    def _update_encoder_discriminator(self, X, Z_prior):
+        """E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows."""
         with torch.no_grad():
             fake = self.generator_(self.mapping_(Z_prior))
         real = self._corrupt(X).requires_grad_(self.r1_gamma > 0)
-        # R1 differentiates D∘E once more, and under bfloat16 autocast that cost codes
-        # quality (digits, 16-D linear-SVM accuracy 0.920 against 0.931 in float32, three
-        # seeds; 0.930 with this pass in float32), so the real rows' pass runs in float32.
+        # R1 differentiates D∘E once more, and under bfloat16 autocast that costs the
+        # codes' quality, so the real rows' pass runs in float32.
         exact = torch.autocast(X.device.type, enabled=False) if self.r1_gamma > 0 else contextlib.nullcontext()
         with exact:
             real_score = self._critic(real)
@@ -282,23 +284,30 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
             (slope,) = torch.autograd.grad(real_score.sum(), real, create_graph=True)
             penalty = 0.5 * self.r1_gamma * slope.float().pow(2).sum(dim=1).mean()
         loss = discriminator_loss + penalty
-        if self.n_neighbors is not None:
+        losses = {"discriminator": discriminator_loss}
+        if self._neighbor_term is not None:
             # E alone shapes the embedding w, so its step with D carries the graph loss.
-            neighbor_loss, _ = self._neighbor_loss(lambda rows: (self.encoder_(rows), None), X.shape[0])
-            loss = loss + self.neighbor_weight * neighbor_loss
+            losses.update(self._neighbor_term.losses(lambda rows: (self.encoder_(rows), None), self._corrupt,
+                                                     X.shape[0], self._generator))
+            loss = loss + self.neighbor_weight * losses["neighbors"]
         self.encoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.encoder_optimizer_.step()
+        return losses
 
-        # 2. F and G: make D∘E call generated rows real.
+    def _update_mapping_generator(self, Z_prior):
+        """F and G: make D∘E call generated rows real."""
         self._freeze(self.encoder_, self.discriminator_)
         generator_loss = F.softplus(-self._critic(self.generator_(self.mapping_(Z_prior)))).mean()
         self.generator_optimizer_.zero_grad(set_to_none=True)
         generator_loss.backward()
         self.generator_optimizer_.step()
         self._freeze(self.encoder_, self.discriminator_, frozen=False)
+        return generator_loss
 
-        # 3. E and G: reconstruct w = F(z) through G and back through E.
+    def _update_latent_cycle(self, Z_prior):
+        """E and G: reconstruct w = F(z) through G and back through E."""
+        optimizers = (self.encoder_optimizer_, self.generator_optimizer_)
         with torch.no_grad():
             w = self.mapping_(Z_prior)  # (batch, n_components)
         latent_loss = F.mse_loss(self.encoder_(self.generator_(w)), w)
@@ -307,17 +316,15 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         latent_loss.backward()
         for optimizer in optimizers:
             optimizer.step()
+        return latent_loss
 
-        with torch.no_grad():
-            reconstruction = self._reconstruction_loss(self.generator_(self.encoder_(X)), X)
-            if self.ema_decay is not None:
-                for average, live in ((self.mapping_ema_, self.mapping_), (self.generator_ema_, self.generator_)):
-                    for p_average, p_live in zip(average.parameters(), live.parameters()):
-                        p_average.lerp_(p_live, 1.0 - self.ema_decay)
-        losses = [latent_loss, discriminator_loss, generator_loss, reconstruction]
-        if self.n_neighbors is not None:
-            losses.append(neighbor_loss)
-        return torch.stack(losses).detach()
+    def _update_averages(self):
+        """Move the averaged copies of F and G towards the live networks."""
+        if self.ema_decay is None:
+            return
+        for average, live in ((self.mapping_ema_, self.mapping_), (self.generator_ema_, self.generator_)):
+            for p_average, p_live in zip(average.parameters(), live.parameters()):
+                p_average.lerp_(p_live, 1.0 - self.ema_decay)
 
     @staticmethod
     def _freeze(*modules, frozen=True):

@@ -1,9 +1,11 @@
-"""Class labels for the AdversarialAutoencoder: encoding, class-wise priors, prediction.
+"""Class labels for the AdversarialAutoencoder: encoding, and the label modes as strategies.
 
-The three label modes of the AAE paper (Sec. 2.3, 4, 5-6) share this plumbing: turning
-``y`` (-1 marking an unlabeled row) into class indices, drawing prior samples by class,
-generating rows of a chosen class and reading the class head. The networks and training
-steps of each mode live with the estimator in ``_aae.py``.
+The three label modes of the AAE paper (Sec. 2.3, 4, 5-6) are objects, resolved once per
+fit from ``label_mode``, ``n_clusters`` and ``y`` by :func:`resolve_label_mode`. Each owns
+what it changes: the widths its networks add, its own networks, how the decoder reads a
+code (:meth:`NoLabels.decoder_input`, the one place the decoder's input layout is
+written), the prior samples it draws, its losses and how it generates rows of a class.
+A model without labels uses :class:`NoLabels`.
 """
 
 import numbers
@@ -13,14 +15,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
-from .priors import GaussianMixturePrior, SwissRollPrior, resolve_prior
+from ._losses import discriminator_step, generator_loss
+from ._torch_utils import adam
+from .networks import mlp, reset_parameters
+from .priors import resolve_prior
 
 #: The label that marks an unlabeled row, as in scikit-learn's semi-supervised estimators.
 UNLABELED = -1
+# Weight of the class head's balance term against its adversarial loss: the KL divergence
+# of a batch's mean class probabilities from uniform must outweigh the discriminator's
+# row-by-row judgement, or a head that puts every row in one category can never leave it
+# (clusters died with a weight of 1).
+_CLUSTER_BALANCE_WEIGHT = 5
 
 
 def encode_labels(y, n_samples, classes=None):
@@ -87,187 +96,260 @@ def one_hot(labels, n_slots):
     return F.one_hot(torch.where(labels < 0, n_slots - 1, labels), n_slots).float()  # (batch, n_slots)
 
 
-def neighbor_class_consistency(logits_head, logits_tail):
-    """Symmetric KL divergence between the class probabilities of the two ends of edges.
+class NoLabels:
+    """A model trained without labels: the prior, the decoder and sampling as in the paper."""
 
-    Each side is pulled towards the other's *detached* probabilities, so the gradient is
-    that of the cross-entropy against a fixed target (label propagation's update) and
-    the loss, ``(KL(p_t || p_h) + KL(p_h || p_t)) / 2`` averaged over the edges, is 0
-    when neighbours agree.
+    #: The fitted ``label_mode_``.
+    name = None
+    #: Widths added to the discriminator's input (a label), the decoder's (a label or
+    #: class probabilities) and the encoder's output (a class head).
+    condition_size = content_size = head_size = 0
 
-    Parameters
-    ----------
-    logits_head, logits_tail : Tensor of shape (n_edges, n_classes)
-        Class logits of the edges' end points.
+    def training_labels(self, y, n_samples):
+        """Class indices of the rows of a later ``partial_fit`` / warm-started fit, or None."""
+        return None
 
-    Returns
-    -------
-    loss : Tensor of shape ()
-    """
-    log_head = torch.log_softmax(logits_head.float(), dim=1)
-    log_tail = torch.log_softmax(logits_tail.float(), dim=1)
-    # KL(q || p) with q fixed: sum q (log q - log p); its gradient in p is the cross-entropy's.
-    head_to_tail = torch.sum(log_tail.detach().exp() * (log_tail.detach() - log_head), dim=1)
-    tail_to_head = torch.sum(log_head.detach().exp() * (log_head.detach() - log_tail), dim=1)
-    return 0.5 * (head_to_tail + tail_to_head).mean()
+    def build(self, estimator, generator):
+        """Create the mode's own networks and optimizers on ``estimator``."""
 
+    def draw_prior(self, prior, n_samples, labels, rng):
+        """Prior samples for a block of training rows whose class indices are ``labels``."""
+        return prior.sample(n_samples, random_state=rng)
 
-def _has_class_head(estimator):
-    check_is_fitted(estimator)
-    if getattr(estimator, "label_mode_", None) != "categorical":
-        raise AttributeError(
-            f"{type(estimator).__name__} has no class head to predict with: fit it with "
-            "label_mode='categorical' and labels y, or with n_clusters set."
-        )
-    return True
+    def condition(self, labels):
+        """What the code's discriminator reads beside each code, or None."""
+        return None
 
+    def decoder_input(self, Z, labels=None, proba=None):
+        """The decoder's input for codes ``Z``, with their class indices or probabilities.
 
-class LabelsMixin:
-    """Label handling of the AdversarialAutoencoder (see its ``label_mode``)."""
-
-    def _check_labels(self, y, n_samples, first_call):
-        if first_call:
-            return self._fit_label_mode(y, n_samples)
-        if getattr(self, "label_mode_", None) is None or self.n_clusters is not None:
-            return None  # a model fitted without labels, or a clusterer, keeps ignoring them
-        if y is None:
-            return np.full(n_samples, UNLABELED, dtype=np.int64)
-        return encode_labels(y, n_samples, self.classes_)[1]
-
-    def _fit_label_mode(self, y, n_samples):
-        """Decide ``label_mode_`` and ``classes_`` on a first fit; return the indices."""
-        self.label_mode_ = None
-        self.__dict__.pop("classes_", None)
-        if self.n_clusters is not None:
-            # A clusterer, like KMeans: fit ignores y (semi-supervised is 'categorical' with y).
-            self.label_mode_, self.classes_ = "categorical", np.arange(self.n_clusters)
-            return None
-        classes, indices = (None, None) if y is None else encode_labels(y, n_samples)
-        if classes is None or not classes.size:
-            return None
-        if self.label_mode == "prior":
-            prior = resolve_prior(self.prior, self.n_components)
-            adapts = isinstance(self.prior, str) and isinstance(prior, (GaussianMixturePrior, SwissRollPrior))
-            if prior.n_classes is None:
-                warnings.warn(
-                    f"y is ignored: label_mode='prior' places classes in the regions of the prior, and "
-                    f"{type(prior).__name__} has none. Use prior='gaussian_mixture' or 'swiss_roll', or "
-                    "label_mode='conditional' or 'categorical'.", UserWarning)
-                return None
-            if not adapts and prior.n_classes < len(classes):
-                raise ValueError(f"y has {len(classes)} classes but the prior {type(prior).__name__} has only "
-                                 f"{prior.n_classes} class regions; give the prior as many regions as classes.")
-        self.label_mode_, self.classes_ = self.label_mode, classes
-        return indices
-
-    def _active_loss_names(self):
-        names = super()._active_loss_names()
-        if getattr(self, "label_mode_", None) == "categorical":
-            if self.n_neighbors is not None:
-                names += ("neighbor_classes",)  # the class head's graph consistency
-            names += ("class_discriminator", "classification")
-        return names
-
-    def _initialize(self, X):
-        super()._initialize(X)
-        if self.label_mode_ == "prior" and isinstance(self.prior, str):
-            # A named prior gets one component / segment per class.
-            if isinstance(self.prior_, GaussianMixturePrior):
-                self.prior_.n_modes = len(self.classes_)
-            elif isinstance(self.prior_, SwissRollPrior):
-                self.prior_.n_segments = len(self.classes_)
-
-    def _draw_prior(self, n_samples, labels):
-        if labels is None or self.label_mode_ != "prior":
-            return super()._draw_prior(n_samples, labels)
-        labels = labels.cpu().numpy()
-        unlabeled = labels < 0
-        Z = self.prior_.sample(n_samples, y=np.where(unlabeled, 0, labels), random_state=self._rng)
-        if unlabeled.any():
-            # Unlabeled rows are matched to the whole prior, not to one class's region.
-            Z[unlabeled] = self.prior_.sample(int(unlabeled.sum()), random_state=self._rng)
+        Without either, the decoder reads what it reads for a code that comes alone
+        (``inverse_transform``, ``score``).
+        """
         return Z
 
-    def _class_indices(self, y, n_samples):
+    def update_head(self, estimator, logits):
+        """The class head's own adversarial step on a minibatch; returns what its losses need."""
+        return None
+
+    def head_losses(self, estimator, head, logits, labels):
+        """The class head's terms of the encoder's loss, weighted, and the losses to record."""
+        return [], {}
+
+    def sample(self, estimator, n_samples, y, random_state):
+        """Raw generated rows for :meth:`~sklearn_aae.AdversarialAutoencoder.sample`."""
+        if y is not None:
+            raise ValueError(f"{type(estimator).__name__} was fitted without labels, so sample() cannot take y.")
+        return estimator._generate_rows(estimator.prior_.sample(n_samples, random_state=random_state))
+
+
+class _Classes(NoLabels):
+    """A mode trained on classes ``classes``."""
+
+    def __init__(self, classes):
+        self.classes = classes
+        self.n_classes = len(classes)
+
+    @property
+    def condition_size(self):
+        # The label with an extra slot for unlabeled rows.
+        return self.n_classes + 1
+
+    def training_labels(self, y, n_samples):
+        if y is None:
+            return np.full(n_samples, UNLABELED, dtype=np.int64)
+        return encode_labels(y, n_samples, self.classes)[1]
+
+    def condition(self, labels):
+        return one_hot(labels, self.n_classes + 1)
+
+    def class_indices(self, y, n_samples):
         """Class indices for ``sample(y=...)``: one label for all rows, or one per row."""
-        if getattr(self, "label_mode_", None) is None:
-            raise ValueError(f"{type(self).__name__} was fitted without labels, so sample() cannot take y; "
-                             "fit it with y (and a label_mode) to generate rows of a class.")
-        y = np.asarray(y, dtype=self.classes_.dtype if self.classes_.dtype.kind == "O" else None)
+        y = np.asarray(y, dtype=self.classes.dtype if self.classes.dtype.kind == "O" else None)
         y = np.full(n_samples, y, dtype=y.dtype) if y.ndim == 0 else y
         if y.shape != (n_samples,):
             raise ValueError(f"y must be one label or an array of {n_samples} labels, got shape {y.shape}.")
         try:
-            known = np.isin(y, self.classes_)
+            known = np.isin(y, self.classes)
         except TypeError:
             known = np.zeros(n_samples, dtype=bool)
         if not known.all():
             raise ValueError(f"sample() got labels {np.unique(y[~known].astype(object)).tolist()} that are not "
-                             f"among the fitted classes_ {self.classes_.tolist()}.")
-        return np.searchsorted(self.classes_, y)
+                             f"among the fitted classes_ {self.classes.tolist()}.")
+        return np.searchsorted(self.classes, y)
 
-    def _sample_rows(self, n_samples, y, random_state):
-        mode = getattr(self, "label_mode_", None)
-        if mode is None or (y is None and mode == "prior"):
-            return super()._sample_rows(n_samples, y, random_state)
+    def sample(self, estimator, n_samples, y, random_state):
+        # The decoder reads the class: draw one per row unless given, and a style from the prior.
         rng = check_random_state(random_state)
-        n_classes = len(self.classes_)
-        labels = rng.randint(n_classes, size=n_samples) if y is None else self._class_indices(y, n_samples)
-        if mode == "prior":
-            Z = self.prior_.sample(n_samples, y=labels, random_state=rng)
-            return self._batched(self._generate, Z, to_input_space=True)
-        Z = self.prior_.sample(n_samples, random_state=rng)
-        content = np.eye(n_classes + (mode == "conditional"))[labels]
-        return self._batched(self.decoder_, np.hstack([Z, content]), to_input_space=True)
+        labels = rng.randint(self.n_classes, size=n_samples) if y is None else self.class_indices(y, n_samples)
+        Z = estimator.prior_.sample(n_samples, random_state=rng)
+        return estimator._decoded_rows(Z, labels)
 
-    @available_if(_has_class_head)
-    def predict_proba(self, X):
-        """Class (or cluster) probabilities from the encoder's class head.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
-            Rows to classify.
+class PriorPlacement(_Classes):
+    """label_mode='prior': class ``k``'s codes fill region ``k`` of the prior.
 
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities of the classes in ``classes_``; each row sums to 1.
+    The prior sample the discriminator compares with a code of class ``k`` comes from
+    region ``k``, and the discriminator sees the label, which places class ``k`` there.
+    """
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from sklearn_aae import AdversarialAutoencoder
-        >>> X, y = load_digits(return_X_y=True)
-        >>> aae = AdversarialAutoencoder(label_mode="categorical", max_iter=2, random_state=0)
-        >>> aae.fit(X[:200], y[:200]).predict_proba(X[:3]).shape
-        (3, 10)
-        """
-        X = self._validate_input(X, reset=False)
-        return self._batched(lambda rows: torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1),
-                             X, standardise=True)
+    name = "prior"
 
-    @available_if(_has_class_head)
-    def predict(self, X):
-        """Class (or, fitted with ``n_clusters`` and no labels, cluster id) of each row.
+    def draw_prior(self, prior, n_samples, labels, rng):
+        if labels is None:
+            return prior.sample(n_samples, random_state=rng)
+        labels = labels.cpu().numpy()
+        unlabeled = labels < 0
+        Z = prior.sample(n_samples, y=np.where(unlabeled, 0, labels), random_state=rng)
+        if unlabeled.any():
+            # Unlabeled rows are matched to the whole prior, not to one class's region.
+            Z[unlabeled] = prior.sample(int(unlabeled.sum()), random_state=rng)
+        return Z
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
-            Rows to classify.
+    def sample(self, estimator, n_samples, y, random_state):
+        if y is None:
+            return NoLabels.sample(self, estimator, n_samples, y, random_state)
+        rng = check_random_state(random_state)
+        labels = self.class_indices(y, n_samples)
+        return estimator._generate_rows(estimator.prior_.sample(n_samples, y=labels, random_state=rng))
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from sklearn_aae import AdversarialAutoencoder
-        >>> X, _ = load_digits(return_X_y=True)
-        >>> clusterer = AdversarialAutoencoder(n_clusters=16, max_iter=2, random_state=0).fit(X[:200])
-        >>> clusterer.predict(X[:5]).shape
-        (5,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+class ConditionalDecoder(_Classes):
+    """label_mode='conditional': the decoder reads the one-hot label beside the code.
+
+    The prior sample beside any label comes from the whole prior, so the codes of every
+    class must fill it: the code cannot tell the class and carries the style only.
+    """
+
+    name = "conditional"
+
+    @property
+    def content_size(self):
+        return self.n_classes + 1
+
+    def decoder_input(self, Z, labels=None, proba=None):
+        if labels is None:
+            # No label comes with a code here: decode with the unlabeled slot.
+            labels = Z.new_full((Z.shape[0],), UNLABELED, dtype=torch.int64)
+        return torch.cat([Z, one_hot(labels, self.n_classes + 1).to(Z.dtype)], dim=1)
+
+
+class ClassHead(_Classes):
+    """label_mode='categorical' or ``n_clusters``: a softmax class head beside the style code.
+
+    A second discriminator matches the head's output to a one-hot categorical prior,
+    labeled rows add a cross-entropy on the head, and the decoder reads the style code and
+    the class probabilities. Built from ``n_clusters`` (``clusterer=True``) it trains
+    without labels, like ``KMeans``, and its code's discriminator sees no label.
+    """
+
+    name = "categorical"
+
+    def __init__(self, classes, *, clusterer=False):
+        super().__init__(classes)
+        self.clusterer = clusterer
+
+    @property
+    def condition_size(self):
+        return 0 if self.clusterer else self.n_classes + 1
+
+    @property
+    def content_size(self):
+        return self.n_classes
+
+    @property
+    def head_size(self):
+        return self.n_classes
+
+    def training_labels(self, y, n_samples):
+        return None if self.clusterer else super().training_labels(y, n_samples)
+
+    def condition(self, labels):
+        return None if self.clusterer else super().condition(labels)
+
+    def build(self, estimator, generator):
+        estimator.class_discriminator_ = reset_parameters(
+            mlp(self.n_classes, estimator._discriminator_hidden(), 1, estimator.activation, float32=True), generator)
+        estimator.class_discriminator_optimizer_ = adam(estimator.class_discriminator_.parameters(),
+                                                        estimator.learning_rate_init, betas=(0.5, 0.999))
+
+    def decoder_input(self, Z, labels=None, proba=None):
+        if proba is None and labels is not None:
+            proba = one_hot(labels, self.n_classes)  # a chosen class, as a certain head says it
+        elif proba is None:
+            # A style code alone: no class preferred.
+            proba = Z.new_full((Z.shape[0], self.n_classes), 1.0 / self.n_classes)
+        return torch.cat([Z, proba], dim=1)
+
+    def update_head(self, estimator, logits):
+        proba = torch.softmax(logits, dim=1)  # (batch, n_classes)
+        categories = torch.randint(self.n_classes, (logits.shape[0],), device=logits.device,
+                                   generator=estimator._generator)
+        loss = discriminator_step(estimator.class_discriminator_, estimator.class_discriminator_optimizer_,
+                                  F.one_hot(categories, self.n_classes).to(proba.dtype), proba)
+        return {"proba": proba, "class_discriminator": loss}
+
+    def head_losses(self, estimator, head, logits, labels):
+        classification = torch.zeros((), device=logits.device)
+        if labels is not None:
+            labeled = labels >= 0
+            # Averaged over the labeled rows without a host sync on their count.
+            per_row = F.cross_entropy(logits.float(), labels.clamp(min=0), reduction="none")
+            classification = (per_row * labeled).sum() / labeled.sum().clamp(min=1)
+        # The discriminator judges one row at a time, so a head that puts every row in the
+        # same one-hot category looks real to it, and a saturated softmax cannot leave: the
+        # KL divergence of the batch's mean class probabilities from the uniform prior is
+        # what keeps all categories in use.
+        proba = head["proba"]
+        mean_proba = proba.float().mean(dim=0)
+        balance = torch.sum(mean_proba * torch.log(mean_proba * self.n_classes + 1e-8))
+        terms = [estimator.adversarial_weight * (generator_loss(estimator.class_discriminator_, proba)
+                                                 + _CLUSTER_BALANCE_WEIGHT * balance),
+                 estimator.classification_weight * classification]
+        return terms, {"class_discriminator": head["class_discriminator"], "classification": classification}
+
+
+def resolve_label_mode(estimator, y, n_samples):
+    """The label mode of a first fit, its training labels and the prior, resolved together.
+
+    Sets ``label_mode_`` and ``classes_`` on ``estimator``. A named 'gaussian_mixture' or
+    'swiss_roll' prior in label_mode 'prior' gets one region per class, so the prior is
+    resolved here, once, knowing the classes.
+
+    Returns
+    -------
+    mode : NoLabels
+        The strategy (a :class:`NoLabels` or one of its subclasses).
+    labels : ndarray of shape (n_samples,) or None
+        Class indices of the rows (-1: unlabeled), or None to train without.
+    prior : Prior
+        The resolved prior.
+    """
+    estimator.label_mode_ = None
+    estimator.__dict__.pop("classes_", None)
+    mode, labels, n_regions = NoLabels(), None, None
+    if estimator.n_clusters is not None:
+        # A clusterer, like KMeans: fit ignores y (semi-supervised is 'categorical' with y).
+        mode = ClassHead(np.arange(estimator.n_clusters), clusterer=True)
+    elif y is not None:
+        classes, labels = encode_labels(y, n_samples)
+        if classes.size:
+            mode = {"prior": PriorPlacement, "conditional": ConditionalDecoder,
+                    "categorical": ClassHead}[estimator.label_mode](classes)
+            n_regions = len(classes) if estimator.label_mode == "prior" and isinstance(estimator.prior, str) else None
+        else:
+            labels = None
+    prior = resolve_prior(estimator.prior, estimator.n_components, n_classes=n_regions)
+    if isinstance(mode, PriorPlacement):
+        if prior.n_classes is None:
+            warnings.warn(
+                f"y is ignored: label_mode='prior' places classes in the regions of the prior, and "
+                f"{type(prior).__name__} has none. Use prior='gaussian_mixture' or 'swiss_roll', or "
+                "label_mode='conditional' or 'categorical'.", UserWarning)
+            mode, labels = NoLabels(), None
+        elif prior.n_classes < mode.n_classes:
+            raise ValueError(f"y has {mode.n_classes} classes but the prior {type(prior).__name__} has only "
+                             f"{prior.n_classes} class regions; give the prior as many regions as classes.")
+    if mode.name is not None:
+        estimator.label_mode_, estimator.classes_ = mode.name, mode.classes
+    return mode, labels, prior

@@ -357,7 +357,11 @@ _PRIORS = {
 }
 
 
-def resolve_prior(prior, n_components):
+# The parameter that sets the number of class regions of the named priors that have them.
+_REGION_PARAMETERS = {"gaussian_mixture": "n_modes", "swiss_roll": "n_segments"}
+
+
+def resolve_prior(prior, n_components, n_classes=None):
     """Turn an estimator's ``prior`` parameter into a prior object of the right dimension.
 
     Parameters
@@ -368,6 +372,10 @@ def resolve_prior(prior, n_components):
         ``f(n_samples, random_state) -> ndarray``.
     n_components : int
         The estimator's latent dimension.
+    n_classes : int or None, default=None
+        Number of classes to place in the prior's regions: a *named* prior with regions
+        ('gaussian_mixture', 'swiss_roll') gets one region per class. Instances and
+        callables are taken as they are.
 
     Returns
     -------
@@ -383,7 +391,8 @@ def resolve_prior(prior, n_components):
     if isinstance(prior, str):
         if prior not in _PRIORS:
             raise ValueError(f"Unknown prior {prior!r}; choose one of {sorted(_PRIORS)}, a Prior or a callable.")
-        resolved = _PRIORS[prior](n_components)
+        regions = _REGION_PARAMETERS.get(prior) if n_classes is not None else None
+        resolved = _PRIORS[prior](n_components, **({regions: n_classes} if regions else {}))
     elif isinstance(prior, Prior):
         resolved = copy.deepcopy(prior)
     elif callable(prior):

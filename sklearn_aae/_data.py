@@ -1,0 +1,170 @@
+"""The data side of the estimators: validation, standardisation, training rows, chunking.
+
+Everything here works chunk by chunk where the data can be large, so memory beyond the
+caller's array stays bounded for any number of rows.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_array, validate_data
+
+# Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
+INFERENCE_CHUNK = 8192
+
+
+def validate_input(estimator, X, reset):
+    """``X`` as a float array of rows; images are flattened, their shape remembered.
+
+    With ``reset`` (a first fit) the estimator's ``image_shape_`` and the feature count and
+    names are set; otherwise ``X`` is checked against them.
+    """
+    image_shape = None
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and isinstance(X, (list, tuple)):
+        ndim = np.ndim(X)
+    if not sp.issparse(X) and ndim is not None and ndim > 2:
+        X = np.asarray(X)
+        if X.ndim > 4:
+            raise ValueError(
+                f"X has {X.ndim} dimensions; expected (n_samples, n_features) or images "
+                "(n_samples, height, width) / (n_samples, height, width, channels)."
+            )
+        image_shape = X.shape[1:]
+        X = X.reshape(X.shape[0], -1)
+    if not reset and image_shape is not None and image_shape != estimator.image_shape_:
+        seen = f"images of shape {estimator.image_shape_}" if estimator.image_shape_ else "tabular rows"
+        raise ValueError(
+            f"X holds images of shape {image_shape}, but {type(estimator).__name__} was fitted on {seen}.")
+    X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
+                      ensure_min_samples=2 if reset else 1)
+    if reset:
+        estimator.image_shape_ = image_shape
+    if estimator.reconstruction_loss == "bce" and (X.min(initial=0.0) < 0 or X.max(initial=1.0) > 1):
+        raise ValueError("reconstruction_loss='bce' needs X in [0, 1]; scale X or use reconstruction_loss='mse'.")
+    return X
+
+
+def check_codes(Z, n_components):
+    """Latent codes given to ``inverse_transform``, as a float array of ``n_components`` columns."""
+    Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+    if Z.shape[1] != n_components:
+        raise ValueError(f"Codes have {Z.shape[1]} columns; this model has n_components={n_components}.")
+    return Z
+
+
+def fit_scaling(X, *, scaling, reconstruction_loss, images):
+    """The internal standardisation of ``X``: per-feature ``mean`` and ``scale`` arrays.
+
+    ``images`` says that ``X`` came as images, which ``scaling='auto'`` scales globally.
+    """
+    if reconstruction_loss == "bce":
+        # Cross-entropy compares probabilities: keep [0, 1] data as it is.
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    mean, std = column_moments(X)
+    if scaling == "global" or (scaling == "auto" and images):
+        # Features that share one unit (pixels) keep their relative sizes: a rarely
+        # lit pixel is not blown up to the weight of a busy one.
+        overall = mean.mean()
+        overall_std = np.sqrt(np.mean(std ** 2 + (mean - overall) ** 2))
+        return np.full(X.shape[1], overall), np.full(X.shape[1], overall_std or 1.0)
+    return mean, np.where(std > 10 * np.finfo(std.dtype).eps, std, 1.0)
+
+
+def column_moments(X, chunk=65536):
+    """Per-column mean and standard deviation in float64, without a full-size temporary."""
+    n_samples = X.shape[0]
+    mean = np.zeros(X.shape[1])
+    for start in range(0, n_samples, chunk):
+        mean += X[start:start + chunk].sum(axis=0, dtype=np.float64)
+    mean /= n_samples
+    sum_sq = np.zeros(X.shape[1])
+    for start in range(0, n_samples, chunk):
+        centred = X[start:start + chunk] - mean
+        sum_sq += np.einsum("ij,ij->j", centred, centred)
+    return mean, np.sqrt(sum_sq / n_samples)
+
+
+def map_chunks(fn, *arrays, chunk_size=INFERENCE_CHUNK):
+    """``fn`` applied to aligned chunks of ``arrays`` (rows), stacked into one float64 array.
+
+    ``fn`` takes one chunk of each array and returns a 2-D array of as many rows; only one
+    chunk's intermediate results exist at a time.
+    """
+    n_rows = arrays[0].shape[0]
+    out = None
+    for start in range(0, n_rows, chunk_size):
+        result = fn(*(array[start:start + chunk_size] for array in arrays))
+        if out is None:
+            out = np.empty((n_rows, result.shape[1]))
+        out[start:start + result.shape[0]] = result
+    return out
+
+
+class TrainingData:
+    """The training rows as the loop sees them: standardised float32 minibatches by index.
+
+    On the CPU the rows stay in the caller's array (a zero-copy tensor view) and each
+    minibatch is standardised as it is gathered, so training adds no copy of the data.
+    On a GPU one float32 copy lives on the device, moved there in chunks.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        All rows given to the fit.
+    indices : ndarray of int
+        The rows of ``X`` that train (the rest are held out for early stopping).
+    mean, scale : ndarray of shape (n_features,)
+        The estimator's standardisation.
+    device : torch.device
+        Where minibatches are made.
+    labels : ndarray of shape (n_samples,) or None, default=None
+        Class indices of all rows of ``X`` (-1: unlabeled), when the model trains on labels.
+    """
+
+    def __init__(self, X, indices, mean, scale, device, labels=None):
+        X = np.ascontiguousarray(X)
+        self.indices = torch.as_tensor(indices, device=device)
+        if device.type == "cpu":
+            with warnings.catch_warnings():
+                # A read-only array (a memory map, say) is only ever read here.
+                warnings.simplefilter("ignore", UserWarning)
+                self.data = torch.from_numpy(X)
+        else:
+            self.data = torch.empty(X.shape, dtype=torch.float32, device=device)
+            for start in range(0, X.shape[0], INFERENCE_CHUNK):
+                self.data[start:start + INFERENCE_CHUNK] = torch.from_numpy(
+                    np.asarray(X[start:start + INFERENCE_CHUNK], dtype=np.float32)).to(device)
+        self.mean = torch.as_tensor(mean, dtype=self.data.dtype, device=device)
+        self.scale = torch.as_tensor(scale, dtype=self.data.dtype, device=device)
+        self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.int64, device=device)
+
+    def __len__(self):
+        return self.indices.shape[0]
+
+    def batch(self, positions):
+        """Standardised float32 rows at ``positions`` (indices into the training rows)."""
+        return ((self.data[self.indices[positions]] - self.mean) / self.scale).to(torch.float32)
+
+    def labels_at(self, positions):
+        """Class indices of the rows at ``positions``, or ``None`` without labels."""
+        return None if self.labels is None else self.labels[self.indices[positions]]
+
+
+def resolve_input_noise(input_noise, X, standardise, rng):
+    """The ``input_noise`` parameter as a number; 'auto' measures it on ``X``.
+
+    'auto' is 1.5 × the median nearest-neighbour distance between standardised rows,
+    divided by √n_features: noise of about the gap between neighbouring rows blurs each
+    row within its own neighbourhood but not across to other parts of the data. That is
+    large for sparse pixels and small for a low-dimensional manifold such as a swiss roll,
+    where more would mix its layers. A subsample of at most 2,000 rows keeps it cheap.
+    """
+    if input_noise != "auto":
+        return float(input_noise)
+    rows = standardise(X[rng.permutation(X.shape[0])[:2000]])
+    distances, _ = NearestNeighbors(n_neighbors=2).fit(rows).kneighbors(rows)
+    return float(1.5 * np.median(distances[:, 1]) / np.sqrt(X.shape[1]))

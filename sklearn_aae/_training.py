@@ -1,0 +1,134 @@
+"""The epoch loop: minibatches, histories, stopping rules, best weights.
+
+Its vocabulary and rules are MLPRegressor's: ``max_iter`` epochs, ``n_iter_``, ``t_``,
+``loss_curve_``, ``best_loss_``, ``tol`` with ``n_iter_no_change``, early stopping on a
+held-out share with the best weights restored, a ConvergenceWarning at ``max_iter`` and a
+clean stop on Ctrl-C. A training step returns a dict of named losses; the names become
+the keys of ``loss_history_``, so no history can be mislabelled by position.
+"""
+
+import copy
+import logging
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from tqdm.auto import tqdm
+
+from ._data import INFERENCE_CHUNK
+from ._torch_utils import autocast
+
+logger = logging.getLogger(__name__)
+
+
+def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None):
+    """Train ``estimator`` for up to ``n_epochs`` passes over ``data`` (a TrainingData).
+
+    ``validation_score``, with early stopping, returns the held-out score after an epoch.
+    """
+    # One tick per row, not per epoch: on large data the bar shows rows/s and the time
+    # left within the first epoch.
+    progress = tqdm(total=n_epochs * len(data), desc=type(estimator).__name__, unit="rows", unit_scale=True,
+                    disable=not estimator.verbose)
+    converged = False
+    try:
+        for _ in range(n_epochs):
+            losses = run_epoch(estimator, data, progress)
+            record_epoch(estimator, losses, validation_score, progress)
+            watching = estimator.tol is not None or estimator.early_stopping
+            if not incremental and watching and estimator._no_improvement_count > estimator.n_iter_no_change:
+                converged = True
+                logger.info("%s stopped after %d epochs: no improvement > tol=%s for %d epochs.",
+                            type(estimator).__name__, estimator.n_iter_, estimator.tol, estimator.n_iter_no_change)
+                break
+    except KeyboardInterrupt:
+        warnings.warn(f"Training interrupted by the user after {estimator.n_iter_} epochs; "
+                      "the model keeps the weights it had.", UserWarning)
+        converged = True
+    finally:
+        progress.close()
+    if estimator.early_stopping and estimator._best_state is not None:
+        restore(estimator, estimator._best_state)
+    if not incremental and not converged and estimator.tol is not None:
+        warnings.warn(f"{type(estimator).__name__}: maximum iterations ({estimator.max_iter}) reached and the "
+                      f"{estimator._monitored_loss} loss is still improving; raise max_iter for a closer fit.",
+                      ConvergenceWarning)
+
+
+def run_epoch(estimator, data, progress):
+    """One shuffled pass; returns the mean of each named loss over the rows.
+
+    Losses are summed on the device and read once at the end: one host sync per epoch.
+    """
+    n_samples = len(data)
+    batch_size = min(estimator.batch_size, n_samples)
+    # Prior samples are drawn a block of batches at a time: one numpy call per block,
+    # memory independent of n_samples.
+    block = batch_size * max(1, INFERENCE_CHUNK // batch_size)
+    order = torch.randperm(n_samples, generator=estimator._generator, device=estimator.device_)
+    estimator._set_training(True)
+    names, total = None, None
+    for block_start in range(0, n_samples, block):
+        n_block = min(block, n_samples - block_start)
+        labels = data.labels_at(order[block_start:block_start + n_block])
+        Z_prior = estimator._tensor(estimator._label_mode.draw_prior(estimator.prior_, n_block, labels,
+                                                                     estimator._rng))
+        for start in range(0, n_block, batch_size):
+            idx = order[block_start + start:block_start + start + batch_size]
+            with autocast(estimator.device_, estimator._autocast_dtype):
+                losses = estimator._train_step(data.batch(idx), Z_prior[start:start + batch_size],
+                                               data.labels_at(idx))
+            if total is None:
+                names = list(losses)
+                total = torch.zeros(len(names), device=estimator.device_)
+            total += torch.stack([losses[name].detach().float() for name in names]) * idx.shape[0]
+            progress.update(idx.shape[0])
+    estimator.t_ += n_samples
+    return dict(zip(names, (total / n_samples).tolist()))
+
+
+def record_epoch(estimator, losses, validation_score, progress):
+    """Append an epoch's losses to the histories and update the stopping rule."""
+    estimator.n_iter_ += 1
+    for name, value in losses.items():
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"{type(estimator).__name__} diverged in epoch {estimator.n_iter_}: the {name} loss is {value}. "
+                f"Lower learning_rate_init (now {estimator.learning_rate_init}), use a smaller batch_size "
+                "or check X for extreme values."
+            )
+        estimator.loss_history_.setdefault(name, []).append(value)
+    monitored = losses[estimator._monitored_loss]
+    estimator.loss_curve_.append(monitored)
+    if validation_score is not None:
+        score = validation_score()
+        estimator.validation_scores_.append(score)
+        update_no_improvement(estimator, -score, -estimator.best_validation_score_)
+        if score > estimator.best_validation_score_:
+            estimator.best_validation_score_ = score
+            estimator._best_state = snapshot(estimator)
+    else:
+        update_no_improvement(estimator, monitored, estimator.best_loss_)
+    estimator.best_loss_ = min(estimator.best_loss_, monitored)
+    progress.set_postfix({"epoch": estimator.n_iter_, **{name: f"{v:.4f}" for name, v in losses.items()}},
+                         refresh=False)
+
+
+def update_no_improvement(estimator, loss, best):
+    # The rule of MLPRegressor: an epoch counts as no improvement unless it beats the
+    # best loss so far by more than tol.
+    tol = estimator.tol or 0.0
+    estimator._no_improvement_count = estimator._no_improvement_count + 1 if loss > best - tol else 0
+
+
+def snapshot(estimator):
+    """Copies of the weights of every network of ``estimator``."""
+    return {name: copy.deepcopy(module.state_dict())
+            for name, module in vars(estimator).items() if isinstance(module, torch.nn.Module)}
+
+
+def restore(estimator, state):
+    """Load the weights of a :func:`snapshot` back into ``estimator``'s networks."""
+    for name, module_state in state.items():
+        getattr(estimator, name).load_state_dict(module_state)
