@@ -4,28 +4,16 @@ from numbers import Integral, Real
 
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAdversarialAutoencoder
-from ._data import validate_input
+from ._classifier import ClassHeadPredictions
 from ._labels import resolve_label_mode
 from ._losses import discriminator_step, generator_loss
 from ._torch_utils import adam
 from .networks import Encoder, mlp, reset_parameters
 
 
-def _has_class_head(estimator):
-    check_is_fitted(estimator)
-    if getattr(estimator, "label_mode_", None) != "categorical":
-        raise AttributeError(
-            f"{type(estimator).__name__} has no class head to predict with: fit it with "
-            "label_mode='categorical' and labels y, or with n_clusters set."
-        )
-    return True
-
-
-class AdversarialAutoencoder(BaseAdversarialAutoencoder):
+class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     """Adversarial autoencoder: a non-linear, generative dimensionality reducer.
 
     An encoder maps each row to a code in ``n_components`` dimensions and a decoder maps it
@@ -34,10 +22,8 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     distributed like the prior (Makhzani et al., 2016). The result is an embedding whose
     shape *you* choose (a Gaussian, a mixture, a swiss roll, ...), a ``transform`` for new
     rows, an ``inverse_transform`` back to the data, and ``sample`` to generate new rows.
-
-    Features are standardised internally (per feature for tables, with one mean and scale
-    for images), so raw data of any units can go in; ``inverse_transform`` and ``sample``
-    return rows in the original units and image shape.
+    Features are standardised internally (see ``scaling``), so raw data of any units can
+    go in; ``inverse_transform`` and ``sample`` return the original units and image shape.
 
     Parameters
     ----------
@@ -63,49 +49,29 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         Mean squared error on standardised features, or binary cross-entropy for data in
         [0, 1] (then no standardisation and the decoder ends in a sigmoid).
     scaling : {'auto', 'feature', 'global'}, default='auto'
-        Internal standardisation. 'feature' centres and scales every feature on its own
-        (like ``StandardScaler``), for columns in different units. 'global' uses one mean
-        and one scale for all features, for features in one unit (pixels, counts): rare
-        features then keep their small weight. 'auto' is 'global' for images passed as
-        (n, h, w[, c]) arrays and 'feature' for tables. Ignored for
-        ``reconstruction_loss='bce'``.
+        Internal standardisation: 'feature' scales each feature on its own (columns in
+        different units), 'global' uses one mean and scale for all (one unit: pixels,
+        counts; rare features keep their small weight). 'auto' is 'global' for images
+        passed as (n, h, w[, c]) arrays, else 'feature'. Ignored for 'bce'.
     adversarial_weight : float, default=0.3
         Weight of the encoder's adversarial (generator) loss against the reconstruction
         loss: higher matches the prior more closely, lower reconstructs better.
     label_mode : {'prior', 'conditional', 'categorical'}, default='prior'
-        What the labels ``y`` given to :meth:`fit` do (AAE paper, Sec. 2.3, 4, 5-6);
-        ``y = -1`` marks an unlabeled row. Without ``y`` it has no effect.
-
-        - 'prior': class ``k``'s codes are placed in region ``k`` of the prior
-          (mixture component, swiss-roll segment). The discriminator also sees a
-          one-hot label with an extra slot for unlabeled rows, and the prior sample
-          it compares with a code is drawn from that code's class region; unlabeled
-          rows are matched to the whole prior. A named 'gaussian_mixture' or
-          'swiss_roll' prior gets one component / segment per class; a
-          :class:`~sklearn_aae.Prior` instance must have at least as many regions as
-          there are classes. Priors without regions ('gaussian', 'uniform', callables)
-          ignore ``y`` with a warning.
-        - 'conditional': the decoder receives the one-hot label (with an extra slot for
-          unlabeled rows) beside the code, so the code learns the style only and
-          ``sample(y=k)`` draws class ``k`` in random styles. ``inverse_transform`` and
-          ``score``, which have codes but no labels, decode with the unlabeled slot,
-          which only rows with ``y = -1`` train.
-        - 'categorical': the encoder has a softmax class head beside the style code; a
-          second discriminator matches the head's output to a one-hot categorical
-          prior, labeled rows add a cross-entropy loss on the head, and the decoder
-          reads the style code and the class probabilities. Gives :meth:`predict` and
-          :meth:`predict_proba` (semi-supervised classification); ``transform``
-          returns the style code. ``inverse_transform`` decodes a style code with
-          uniform class probabilities.
+        What the labels ``y`` given to :meth:`fit` do (``y = -1`` marks an unlabeled
+        row; without ``y`` it has no effect). 'prior': class ``k``'s codes fill region
+        ``k`` of the prior (mixture component, swiss-roll segment; a named prior gets
+        one region per class, priors without regions ignore ``y`` with a warning).
+        'conditional': the decoder also reads the label, so the code keeps the style
+        only and ``sample(y=k)`` draws class ``k`` in random styles. 'categorical': a
+        softmax class head beside the style code, for semi-supervised classification
+        with :meth:`predict`. See the user guide, "Labels" (AAE paper, Sec. 2.3, 4, 5).
     n_clusters : int or None, default=None
-        Turn the model into a clusterer (AAE paper, Sec. 6): a categorical class head of
-        ``n_clusters`` categories, whatever ``label_mode`` says, trained without
-        labels; :meth:`predict` returns cluster ids
-        ``0 .. n_clusters - 1``. Like ``KMeans.fit``, ``fit`` then ignores ``y``; for
-        semi-supervised classification leave it ``None`` and use
-        ``label_mode='categorical'`` with labels.
+        Cluster the rows into ``n_clusters`` categories (AAE paper, Sec. 6): a
+        categorical class head trained without labels, whatever ``label_mode`` says;
+        like ``KMeans.fit``, ``fit`` ignores ``y`` and :meth:`predict` returns cluster
+        ids ``0 .. n_clusters - 1``.
     classification_weight : float, default=1.0
-        Weight of the cross-entropy of the class head on labeled rows (label_mode
+        Weight of the class head's cross-entropy on labeled rows (label_mode
         'categorical').
     max_iter : int, default=200
         Maximum number of epochs.
@@ -116,52 +82,37 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     alpha : float, default=0.0
         L2 penalty (weight decay) of the encoder and decoder.
     input_noise : float or 'auto', default='auto'
-        Standard deviation of Gaussian noise added to the (standardised) encoder input
-        during training, while the decoder still reconstructs the clean row: a denoising
-        autoencoder, which generalises much better to new rows. 'auto' takes 1.5 × the
-        median nearest-neighbour distance between training rows divided by
-        √n_features: about the gap between neighbouring rows. The value used is
-        ``input_noise_``.
+        Standard deviation of the Gaussian noise added to the standardised encoder input
+        in training (a denoising autoencoder, which generalises better to new rows).
+        'auto' measures the gap between neighbouring training rows (user guide, "Data
+        handling"); the value used is ``input_noise_``.
     n_neighbors : int or None, default=None
-        Turn on the neighbourhood-preserving loss of parametric UMAP (Sainburg et al.,
-        2021): build UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training
-        rows (counting the row itself, as in umap-learn) once per ``fit``, and add to the
-        encoder's loss UMAP's cross-entropy on the codes of each minibatch of sampled
-        edges: every graph edge between one's head and another's tail pulled together,
-        every other head-tail pair pushed apart. Neighbourhoods of the embedding then
-        follow those of the data, while the prior still decides its overall shape.
-        Distances are taken between the rows as given, like umap-learn's; the graph
-        comes from umap-learn (``pip install umap-learn``) and is dropped after fitting.
-        Neighbourhoods keep improving after the reconstruction loss settles, so pair it
-        with ``tol=None``. ``None`` trains the plain AAE of the paper (see the user
-        guide for why that stays the default).
+        Add the neighbourhood-preserving loss of parametric UMAP (Sainburg et al.,
+        2021): UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training rows
+        (counting the row itself, as in umap-learn), built once per ``fit`` from the
+        rows as given, and UMAP's cross-entropy on the codes of minibatches of its
+        edges. Neighbourhoods of the embedding then follow those of the data while the
+        prior still decides its overall shape. Set it (15, as umap-learn) when the
+        embedding's neighbourhoods matter; pair it with ``tol=None``, since they keep
+        improving after the reconstruction loss settles. ``None`` trains the plain AAE
+        of the paper. See the user guide, "Neighbourhood-preserving embeddings".
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss against the reconstruction loss.
     neighbor_class_weight : float, default=1.0
-        With a class head (label_mode 'categorical' or ``n_clusters``) and
-        ``n_neighbors`` set: weight of the graph consistency of the class head, the
-        symmetric KL divergence between the class probabilities of the two end points of
-        each sampled edge (each side pulled towards the other's detached probabilities).
-        Neighbouring rows, labeled or not, then get the same class, which spreads the few
-        labels along the data's neighbourhoods as ``LabelSpreading`` does. 0 turns it off.
+        With a class head and ``n_neighbors``: weight of the class head's agreement
+        along the graph's edges (a symmetric KL divergence), which spreads few labels
+        along the data's neighbourhoods as ``LabelSpreading`` does. 0 turns it off.
     min_dist : float, default=0.1
-        How tightly neighbours may pack, as in umap-learn: the curve
-        ``1 / (1 + a d^{2b})`` that turns code distances into edge probabilities is
-        fitted to it (``umap.umap_.find_ab_params``).
+        How tightly neighbours may pack, as in umap-learn.
     transform_mode : {'encoder', 'neighbors'}, default='encoder'
         How :meth:`transform` places rows. 'encoder' maps each row through the encoder,
-        a parametric map (the model keeps no data). 'neighbors' needs ``n_neighbors``
-        and places each row among the training rows' codes as umap-learn's
-        ``transform`` does: its ``n_neighbors`` nearest training rows with UMAP's
-        membership strengths, the weighted mean of their codes, then a few Adam steps of
-        the graph loss against the fixed training codes. Choose it when the
-        neighbourhoods of new rows matter most: they come out closer to UMAP's than
-        through the encoder, while ``transform`` gets slower (each new row is compared
-        with every training row) and the placed codes decode less well (measured in
-        ``benchmarks/RESULTS.md``; user guide, "Placing new rows"). The model then
-        keeps its training rows (float32), ``fit_transform`` places the training rows
-        the same way, and ``partial_fit`` is not available. ``inverse_transform``,
-        ``sample``, ``score`` and ``predict`` do not change.
+        a parametric map; the model keeps no data. 'neighbors' (with ``n_neighbors``)
+        places each row among the training rows' codes as umap-learn's ``transform``
+        does. Choose it when the neighbourhoods of new rows matter most; ``transform``
+        then compares each row with every training row, the placed codes decode less
+        well, the model keeps its training rows (float32) and ``partial_fit`` is not
+        available (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving
+        embeddings").
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction
         error stops improving; the best weights are restored.
@@ -179,9 +130,8 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         discriminators and the layers that read or write codes stay float32). 'auto' does
         so only on hardware with native bfloat16 (CUDA GPUs that support it, CPUs with
         AVX512-BF16 or AMX), where it is faster (``benchmarks/RESULTS.md``), and
-        trains in float32 elsewhere. A seed therefore
-        gives a slightly different model on such hardware; 'float32' gives the same
-        arithmetic everywhere.
+        trains in float32 elsewhere. A seed therefore gives a slightly different model
+        on such hardware; 'float32' gives the same arithmetic everywhere.
     device : str or torch.device, default='auto'
         Where the networks train: 'auto' takes CUDA when available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -203,23 +153,20 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
         The label mode in use; ``None`` when the model was fitted without labels.
     encoder_, decoder_, discriminator_ : torch.nn.Module
         The trained networks.
-    n_iter_ : int
-        Number of epochs run.
-    t_ : int
-        Number of training samples seen.
+    n_iter_, t_ : int
+        Number of epochs run; number of training samples seen.
     loss_curve_ : list of float
         Reconstruction loss of each epoch (the monitored loss).
     loss_history_ : dict of str to list of float
-        Per-epoch 'reconstruction', 'discriminator' and 'generator' losses, and
-        'neighbors' (the graph loss) when ``n_neighbors`` is set, and
-        'neighbor_classes' (the class head's graph consistency) when a class head is
-        trained with ``n_neighbors`` set.
+        Per-epoch 'reconstruction', 'discriminator' and 'generator' losses; with
+        ``n_neighbors``, 'neighbors' (the graph loss) and, with a class head,
+        'neighbor_classes'; with a class head, 'class_discriminator' and
+        'classification'.
     best_loss_ : float
         Lowest training reconstruction loss.
-    validation_scores_ : list of float or None
-        Negative validation reconstruction error per epoch, when ``early_stopping``.
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``.
+    validation_scores_, best_validation_score_ : list of float or None, float or None
+        Negative validation reconstruction error per epoch, and its best, when
+        ``early_stopping``.
     input_noise_ : float
         Input noise used in training (resolved from ``input_noise``).
     mean_, scale_ : ndarray of shape (`n_features_in_`,)
@@ -436,54 +383,3 @@ class AdversarialAutoencoder(BaseAdversarialAutoencoder):
     def _decoded_rows(self, Z, labels):
         """Rows in the data's units decoded from codes ``Z`` of the classes ``labels``."""
         return self._rows_from(self._decode, Z, labels)
-
-    @available_if(_has_class_head)
-    def predict_proba(self, X):
-        """Class (or cluster) probabilities from the encoder's class head.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities of the classes in ``classes_``; each row sums to 1.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from sklearn_aae import AdversarialAutoencoder
-        >>> X, y = load_digits(return_X_y=True)
-        >>> aae = AdversarialAutoencoder(label_mode="categorical", max_iter=2, random_state=0)
-        >>> aae.fit(X[:200], y[:200]).predict_proba(X[:3]).shape
-        (3, 10)
-        """
-        X = validate_input(self, X, reset=False)
-        return self._map_rows(lambda rows: torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1), X)
-
-    @available_if(_has_class_head)
-    def predict(self, X):
-        """Class (or, fitted with ``n_clusters`` and no labels, cluster id) of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
-            Rows to classify.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from sklearn_aae import AdversarialAutoencoder
-        >>> X, _ = load_digits(return_X_y=True)
-        >>> clusterer = AdversarialAutoencoder(n_clusters=16, max_iter=2, random_state=0).fit(X[:200])
-        >>> clusterer.predict(X[:5]).shape
-        (5,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

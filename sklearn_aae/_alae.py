@@ -275,8 +275,8 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         real = self._corrupt(X).requires_grad_(self.r1_gamma > 0)
         # R1 differentiates D∘E once more, and under bfloat16 autocast that costs the
         # codes' quality, so the real rows' pass runs in float32.
-        exact = torch.autocast(X.device.type, enabled=False) if self.r1_gamma > 0 else contextlib.nullcontext()
-        with exact:
+        in_float32 = torch.autocast(X.device.type, enabled=False) if self.r1_gamma > 0 else contextlib.nullcontext()
+        with in_float32:
             real_score = self._critic(real)
         discriminator_loss = F.softplus(self._critic(fake)).mean() + F.softplus(-real_score).mean()
         penalty = 0.0

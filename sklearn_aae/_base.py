@@ -21,14 +21,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _torch_utils
-from ._data import INFERENCE_CHUNK, TrainingData, check_codes, fit_scaling, map_chunks, resolve_input_noise, \
-    validate_input
+from ._data import (INFERENCE_CHUNK, TrainingData, check_codes, fit_scaling, map_chunks, resolve_input_noise,
+                    split_validation, validate_input)
 from ._labels import NoLabels
 from ._losses import reconstruction_loss
 from ._neighbors import NeighborTerm, prior_code_scale
 from ._placement import NeighborPlacement
 from ._training import run_epochs
-from .networks import ACTIVATIONS
+from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
 
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
@@ -280,7 +280,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             labels = self._label_mode.training_labels(y, X.shape[0])
         if not incremental:
             self._no_improvement_count = 0
-        train_rows, self._validation_indices = self._split_validation(X.shape[0], incremental)
+        train_rows, self._validation_indices = np.arange(X.shape[0]), None
+        if self.early_stopping and not incremental:
+            train_rows, self._validation_indices = split_validation(X.shape[0], self.validation_fraction, self._rng)
         data = TrainingData(X, train_rows, self.mean_, self.scale_, self.device_, labels)
         self._neighbor_term = self._neighbor_term_for(X, data)
         validation_score = None
@@ -338,25 +340,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._best_state = None
 
     def _layer_sizes(self, name):
-        """``hidden_layer_sizes`` or ``discriminator_layer_sizes`` as a tuple of widths.
-
-        A scalar is one layer and ``()`` none, as in MLPRegressor.
-        """
-        value = getattr(self, name)
-        sizes = list(value) if hasattr(value, "__iter__") else [value]
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-            raise ValueError(f"{name} must be positive integers, got {value!r}.")
-        return tuple(int(s) for s in sizes)
-
-    def _split_validation(self, n_samples, incremental):
-        """Training and held-out row indices (``None``: no early stopping in this call)."""
-        if not (self.early_stopping and not incremental):
-            return np.arange(n_samples), None
-        n_valid = max(1, int(round(self.validation_fraction * n_samples)))
-        if n_samples - n_valid < 1:
-            raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
-        order = self._rng.permutation(n_samples)
-        return order[n_valid:], order[:n_valid]
+        return layer_sizes(getattr(self, name), name)
 
     def _neighbor_term_for(self, X, data):
         """The neighbour graph's loss on this fit's training rows, or None without ``n_neighbors``."""
@@ -439,24 +423,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self):
-        state = self.__dict__.copy()
-        torch_names = [k for k, v in state.items() if _torch_utils.is_torch_state(v)]
-        if torch_names:
-            state["_torch_bytes"] = _torch_utils.torch_to_bytes({k: state.pop(k) for k in torch_names})
-        state.pop("_best_state", None)
-        generator = state.pop("_generator", None)
-        if generator is not None:
-            state["_generator_state"] = _torch_utils.generator_state(generator)
+        state = _torch_utils.pack_state(self.__dict__)
+        state.pop("_best_state", None)  # a copy of the weights, only needed during fit
         return state
 
     def __setstate__(self, state):
-        torch_bytes = state.pop("_torch_bytes", None)
-        generator_state = state.pop("_generator_state", None)
-        self.__dict__.update(state)
-        if torch_bytes is None:
-            return
-        if not _torch_utils.device_available(self.device_):
-            self.device_ = torch.device("cpu")
-        self.__dict__.update(_torch_utils.torch_from_bytes(torch_bytes, self.device_))
-        self._generator = _torch_utils.restore_generator(generator_state, self.device_)
+        self.__dict__.update(_torch_utils.unpack_state(state))
         self._best_state = None

@@ -168,3 +168,12 @@ def resolve_input_noise(input_noise, X, standardise, rng):
     rows = standardise(X[rng.permutation(X.shape[0])[:2000]])
     distances, _ = NearestNeighbors(n_neighbors=2).fit(rows).kneighbors(rows)
     return float(1.5 * np.median(distances[:, 1]) / np.sqrt(X.shape[1]))
+
+
+def split_validation(n_samples, validation_fraction, rng):
+    """Training and held-out row indices for early stopping."""
+    n_valid = max(1, int(round(validation_fraction * n_samples)))
+    if n_samples - n_valid < 1:
+        raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
+    order = rng.permutation(n_samples)
+    return order[n_valid:], order[:n_valid]

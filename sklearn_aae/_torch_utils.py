@@ -69,30 +69,6 @@ def autocast(device, dtype):
     return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
-def is_torch_state(value):
-    """Whether a fitted attribute is torch state that pickles through :func:`torch_to_bytes`."""
-    return isinstance(value, (torch.nn.Module, torch.optim.Optimizer))
-
-
-def torch_to_bytes(objects):
-    """Serialise a dict of modules and optimizers in one ``torch.save``.
-
-    One save keeps each optimizer pointing at the same parameters as its modules.
-    """
-    buffer = io.BytesIO()
-    torch.save(objects, buffer)
-    return buffer.getvalue()
-
-
-def torch_from_bytes(data, device):
-    """The dict :func:`torch_to_bytes` wrote, on ``device`` (a GPU model opens on a CPU).
-
-    ``weights_only=False``: the state holds whole modules and optimizers, which the
-    restricted unpickler cannot rebuild; these bytes come from the estimator's own pickle.
-    """
-    return torch.load(io.BytesIO(data), map_location=device, weights_only=False)
-
-
 def generator_state(generator):
     """A picklable snapshot of a ``torch.Generator``: its device type, state and seed."""
     return generator.device.type, generator.get_state(), generator.initial_seed()
@@ -107,3 +83,38 @@ def restore_generator(snapshot, device):
     else:
         generator.manual_seed(seed)
     return generator
+
+
+def pack_state(state):
+    """An estimator's ``__dict__`` ready to pickle: its networks and optimizers as bytes of
+    one ``torch.save`` (which keeps each optimizer tied to its modules' parameters) and
+    its generator as a snapshot."""
+    state = state.copy()
+    torch_names = [k for k, v in state.items() if isinstance(v, (torch.nn.Module, torch.optim.Optimizer))]
+    if torch_names:
+        buffer = io.BytesIO()
+        torch.save({k: state.pop(k) for k in torch_names}, buffer)
+        state["_torch_bytes"] = buffer.getvalue()
+    generator = state.pop("_generator", None)
+    if generator is not None:
+        state["_generator_state"] = generator_state(generator)
+    return state
+
+
+def unpack_state(state):
+    """The ``__dict__`` that :func:`pack_state` packed, on the saved device or, where this
+    machine lacks it, on the CPU (``map_location``).
+
+    ``weights_only=False``: the bytes hold whole modules and optimizers, which torch's
+    restricted unpickler cannot rebuild, and they come from the estimator's own pickle.
+    """
+    state = dict(state)
+    torch_bytes = state.pop("_torch_bytes", None)
+    snapshot = state.pop("_generator_state", None)
+    if torch_bytes is None:
+        return state
+    if not device_available(state["device_"]):
+        state["device_"] = torch.device("cpu")
+    state.update(torch.load(io.BytesIO(torch_bytes), map_location=state["device_"], weights_only=False))
+    state["_generator"] = restore_generator(snapshot, state["device_"])
+    return state

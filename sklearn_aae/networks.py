@@ -4,11 +4,12 @@ Nothing here knows about scikit-learn; the estimators assemble these modules.
 """
 
 import math
+import numbers
 
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "mlp", "Float32Linear", "Encoder", "reset_parameters"]
+__all__ = ["ACTIVATIONS", "mlp", "layer_sizes", "Float32Linear", "Encoder", "reset_parameters"]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -16,6 +17,22 @@ ACTIVATIONS = {
     "tanh": nn.Tanh,
     "elu": nn.ELU,
 }
+
+
+def layer_sizes(value, name="hidden_layer_sizes"):
+    """A layer-sizes parameter as a tuple of widths; a scalar is one layer and ``()`` none,
+    as in scikit-learn's MLPRegressor.
+
+    Examples
+    --------
+    >>> from sklearn_aae.networks import layer_sizes
+    >>> layer_sizes(512), layer_sizes([64, 32]), layer_sizes(())
+    ((512,), (64, 32), ())
+    """
+    sizes = list(value) if hasattr(value, "__iter__") else [value]
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+        raise ValueError(f"{name} must be positive integers, got {value!r}.")
+    return tuple(int(s) for s in sizes)
 
 
 class Float32Linear(nn.Linear):

@@ -4,7 +4,9 @@ Fits every configuration of ``tests/test_common.py`` (plus ALAE and a few combin
 the checks do not reach: the graph with a class head, images, early stopping) on small
 seeded data, and stores ``transform``, ``inverse_transform``, ``sample``,
 ``predict_proba`` and ``loss_history_``. Run it with ``--save`` on the old code and with
-``--compare`` on the new; it lists every array that differs in any bit.
+``--compare`` on the new; it lists every array that differs in any bit. Run both on
+the same machine with the same thread count (``OMP_NUM_THREADS``): torch's reductions
+split the work by threads, so another count changes the last bits.
 
 Usage::
 

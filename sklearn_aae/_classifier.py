@@ -1,0 +1,74 @@
+"""``predict`` and ``predict_proba`` of an AdversarialAutoencoder with a class head."""
+
+import numpy as np
+import torch
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._data import validate_input
+
+
+def _has_class_head(estimator):
+    check_is_fitted(estimator)
+    if getattr(estimator, "label_mode_", None) != "categorical":
+        raise AttributeError(
+            f"{type(estimator).__name__} has no class head to predict with: fit it with "
+            "label_mode='categorical' and labels y, or with n_clusters set."
+        )
+    return True
+
+
+class ClassHeadPredictions:
+    """The class head's predictions, available once a fit has trained one
+    (``label_mode='categorical'`` with labels, or ``n_clusters``)."""
+
+    @available_if(_has_class_head)
+    def predict_proba(self, X):
+        """Class (or cluster) probabilities from the encoder's class head.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities of the classes in ``classes_``; each row sums to 1.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import AdversarialAutoencoder
+        >>> X, y = load_digits(return_X_y=True)
+        >>> aae = AdversarialAutoencoder(label_mode="categorical", max_iter=2, random_state=0)
+        >>> aae.fit(X[:200], y[:200]).predict_proba(X[:3]).shape
+        (3, 10)
+        """
+        X = validate_input(self, X, reset=False)
+        return self._map_rows(lambda rows: torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1), X)
+
+    @available_if(_has_class_head)
+    def predict(self, X):
+        """Class (or, fitted with ``n_clusters`` and no labels, cluster id) of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import AdversarialAutoencoder
+        >>> X, _ = load_digits(return_X_y=True)
+        >>> clusterer = AdversarialAutoencoder(n_clusters=16, max_iter=2, random_state=0).fit(X[:200])
+        >>> clusterer.predict(X[:5]).shape
+        (5,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
