@@ -306,6 +306,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
 
+    _state_parameters = BaseAdversarialAutoencoder._state_parameters + ("encoder", "label_mode", "n_clusters")
+
     def _resolve_labels(self, y, n_samples):
         return resolve_label_mode(self, y, n_samples)
 

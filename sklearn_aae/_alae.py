@@ -160,6 +160,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
     _monitored_loss = "latent"
     # The embedding w is not matched to the prior, so it may take umap-learn's scale.
     _embedding_matches_prior = False
+    _state_parameters = BaseAdversarialAutoencoder._state_parameters + ("latent_dim", "mapping_layers", "ema_decay")
 
     def __init__(
         self,

@@ -21,12 +21,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _torch_utils
-from ._data import (INFERENCE_CHUNK, TrainingData, check_codes, fit_scaling, map_chunks, resolve_input_noise,
+from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes, fit_scaling, resolve_input_noise,
                     split_validation, validate_input)
 from ._labels import NoLabels
 from ._losses import reconstruction_loss
 from ._neighbors import NeighborTerm, prior_code_scale
 from ._placement import NeighborPlacement
+from ._refit import continue_settings, labels_now_given, state_changed, state_signature
 from ._training import run_epochs
 from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
@@ -34,7 +35,7 @@ from .priors import _PRIORS, Prior, resolve_prior
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
 
 
-class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
+class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ChunkedInference, BaseEstimator,
                                  metaclass=ABCMeta):
     """Base class for the adversarial autoencoders. Not for direct use."""
 
@@ -73,6 +74,12 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     #: Whether the embedding itself is matched to the prior (the AAE's codes) or free
     #: (ALAE's w): the neighbour graph's unit of distance follows the prior's spread or not.
     _embedding_matches_prior = True
+    #: Parameters the fitted networks and histories depend on: a warm-started fit rebuilds
+    #: the model when one changed, partial_fit refuses the change. The others are read at
+    #: each call (weights, tol, max_iter, ...), or (learning_rate_init, precision) passed
+    #: on to the continuing model; random_state seeds first fits only.
+    _state_parameters = ("n_components", "prior", "hidden_layer_sizes", "discriminator_layer_sizes", "activation",
+                         "reconstruction_loss", "scaling", "alpha", "input_noise", "n_neighbors", "device")
 
     # ------------------------------------------------------------------ subclass hooks
     @abstractmethod
@@ -270,14 +277,42 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, incremental, y=None):
+        # A call that fails before completing an epoch leaves the estimator as it was
+        # (unfitted after a failed first fit); one that fails later keeps its last
+        # completed epoch (run_epochs goes back to it) and re-raises.
+        before, n_iter_before = dict(self.__dict__), None
+        try:
+            X, data, validation_score = self._prepare_fit(X, incremental, y)
+            n_iter_before = self.n_iter_
+            run_epochs(self, data, 1 if incremental else self.max_iter, incremental=incremental,
+                       validation_score=validation_score)
+            self._place_training_rows()
+        except BaseException:
+            if n_iter_before is None or self.n_iter_ == n_iter_before:
+                self.__dict__.clear()
+                self.__dict__.update(before)
+            else:
+                self._place_training_rows()
+            raise
+        finally:
+            # The graph (and its view of the caller's rows) is only needed while training.
+            self._neighbor_term = None
+        return self
+
+    def _prepare_fit(self, X, incremental, y):
+        """Validate, set up or continue the model; the training rows and the validation score."""
         first_call = not hasattr(self, "prior_") or not (incremental or self.warm_start)
         self._check_transform_mode(incremental)
+        first_call = first_call or state_changed(self, incremental)
         X = validate_input(self, X, reset=first_call)
+        if not first_call and not incremental and labels_now_given(self, y, X.shape[0]):
+            first_call, X = True, validate_input(self, X, reset=True)
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
             self._initialize(X, prior)
         else:
             labels = self._label_mode.training_labels(y, X.shape[0])
+            continue_settings(self)
         if not incremental:
             self._no_improvement_count = 0
         train_rows, self._validation_indices = np.arange(X.shape[0]), None
@@ -289,17 +324,14 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self._validation_indices is not None:
             def validation_score():
                 return -self._reconstruction_error(X, self._validation_indices)
-        try:
-            run_epochs(self, data, 1 if incremental else self.max_iter, incremental=incremental,
-                       validation_score=validation_score)
-            self._placement = None
-            if self.transform_mode == "neighbors":
-                graph = self._neighbor_term.graph
-                self._placement = NeighborPlacement.from_graph(graph, self._map_rows(self._encode, graph.X))
-        finally:
-            # The graph (and its view of the caller's rows) is only needed while training.
-            self._neighbor_term = None
-        return self
+        return X, data, validation_score
+
+    def _place_training_rows(self):
+        """With transform_mode='neighbors', keep the training rows and their codes."""
+        self._placement = None
+        if self.transform_mode == "neighbors" and self._neighbor_term is not None:
+            graph = self._neighbor_term.graph
+            self._placement = NeighborPlacement.from_graph(graph, self._map_rows(self._encode, graph.X))
 
     def _check_transform_mode(self, incremental):
         if self.transform_mode != "neighbors":
@@ -338,6 +370,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
         self._best_state = None
+        self._fitted_signature = state_signature(self)
 
     def _layer_sizes(self, name):
         return layer_sizes(getattr(self, name), name)
@@ -375,51 +408,6 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             loss = self._reconstruction_loss(self._reconstruct(chunk).float(), chunk)
             total += loss.item() * chunk.shape[0]
         return total / n_rows
-
-    # ------------------------------------------------------------------ inference
-    def _standardise(self, X):
-        return (X - self.mean_) / self.scale_
-
-    def _unstandardise(self, X_raw):
-        if self.reconstruction_loss == "bce":
-            X_raw = 1.0 / (1.0 + np.exp(-X_raw))  # logits to probabilities
-        return X_raw * self.scale_ + self.mean_
-
-    def _tensor(self, array):
-        """A float32 tensor on the model's device (int64 for arrays of class indices)."""
-        if isinstance(array, torch.Tensor):
-            return array.to(self.device_, torch.float32)
-        if np.issubdtype(np.asarray(array).dtype, np.integer):
-            return torch.as_tensor(array, dtype=torch.int64, device=self.device_)
-        return torch.as_tensor(np.asarray(array, dtype=np.float32), device=self.device_)
-
-    @torch.no_grad()
-    def _run(self, fn, *arrays):
-        """``fn`` of the arrays as tensors, in eval mode, as a float numpy array."""
-        self._set_training(False)
-        return fn(*(self._tensor(array) for array in arrays)).float().cpu().numpy()
-
-    def _map_rows(self, fn, X):
-        """``fn`` of the standardised rows of ``X``, chunk by chunk."""
-        return map_chunks(lambda chunk: self._run(fn, self._standardise(chunk)), X)
-
-    def _rows_from(self, fn, *arrays):
-        """Rows in the data's units from the raw output of ``fn`` (codes in), chunk by chunk."""
-        return map_chunks(lambda *chunks: self._unstandardise(self._run(fn, *chunks)), *arrays)
-
-    def _generate_rows(self, Z):
-        """Generated rows, in the data's units, for prior samples ``Z``."""
-        return self._rows_from(self._generate, Z)
-
-    def _reshape_output(self, X):
-        return X if self.image_shape_ is None else X.reshape((X.shape[0],) + tuple(self.image_shape_))
-
-    def _modules(self):
-        return [v for v in vars(self).values() if isinstance(v, torch.nn.Module)]
-
-    def _set_training(self, mode):
-        for module in self._modules():
-            module.train(mode)
 
     # ------------------------------------------------------------------ persistence
     def __getstate__(self):

@@ -177,3 +177,56 @@ def split_validation(n_samples, validation_fraction, rng):
         raise ValueError("validation_fraction leaves no training rows; lower it or pass more rows.")
     order = rng.permutation(n_samples)
     return order[n_valid:], order[:n_valid]
+
+
+class ChunkedInference:
+    """The estimators' inference on numpy rows: (un)standardisation and chunked torch calls.
+
+    Mixed into the estimator base; reads its ``mean_``, ``scale_``, ``reconstruction_loss``,
+    ``image_shape_`` and ``device_``. Every call works chunk by chunk in eval mode, so
+    memory beyond the input and the result stays bounded for any number of rows.
+    """
+
+    def _standardise(self, X):
+        return (X - self.mean_) / self.scale_
+
+    def _unstandardise(self, X_raw):
+        if self.reconstruction_loss == "bce":
+            X_raw = 1.0 / (1.0 + np.exp(-X_raw))  # logits to probabilities
+        return X_raw * self.scale_ + self.mean_
+
+    def _tensor(self, array):
+        """A float32 tensor on the model's device (int64 for arrays of class indices)."""
+        if isinstance(array, torch.Tensor):
+            return array.to(self.device_, torch.float32)
+        if np.issubdtype(np.asarray(array).dtype, np.integer):
+            return torch.as_tensor(array, dtype=torch.int64, device=self.device_)
+        return torch.as_tensor(np.asarray(array, dtype=np.float32), device=self.device_)
+
+    @torch.no_grad()
+    def _run(self, fn, *arrays):
+        """``fn`` of the arrays as tensors, in eval mode, as a float numpy array."""
+        self._set_training(False)
+        return fn(*(self._tensor(array) for array in arrays)).float().cpu().numpy()
+
+    def _map_rows(self, fn, X):
+        """``fn`` of the standardised rows of ``X``, chunk by chunk."""
+        return map_chunks(lambda chunk: self._run(fn, self._standardise(chunk)), X)
+
+    def _rows_from(self, fn, *arrays):
+        """Rows in the data's units from the raw output of ``fn`` (codes in), chunk by chunk."""
+        return map_chunks(lambda *chunks: self._unstandardise(self._run(fn, *chunks)), *arrays)
+
+    def _generate_rows(self, Z):
+        """Generated rows, in the data's units, for prior samples ``Z``."""
+        return self._rows_from(self._generate, Z)
+
+    def _reshape_output(self, X):
+        return X if self.image_shape_ is None else X.reshape((X.shape[0],) + tuple(self.image_shape_))
+
+    def _modules(self):
+        return [v for v in vars(self).values() if isinstance(v, torch.nn.Module)]
+
+    def _set_training(self, mode):
+        for module in self._modules():
+            module.train(mode)

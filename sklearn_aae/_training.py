@@ -5,6 +5,9 @@ Its vocabulary and rules are MLPRegressor's: ``max_iter`` epochs, ``n_iter_``, `
 held-out share with the best weights restored, a ConvergenceWarning at ``max_iter`` and a
 clean stop on Ctrl-C. A training step returns a dict of named losses; the names become
 the keys of ``loss_history_``, so no history can be mislabelled by position.
+
+An epoch is all or nothing: if one fails (a divergence, an exception from a user's
+prior, Ctrl-C), the model goes back to the :class:`Checkpoint` of the last completed one.
 """
 
 import copy
@@ -32,10 +35,12 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
     progress = tqdm(total=n_epochs * len(data), desc=type(estimator).__name__, unit="rows", unit_scale=True,
                     disable=not estimator.verbose)
     converged = False
+    checkpoint = Checkpoint(estimator)
     try:
         for _ in range(n_epochs):
             losses = run_epoch(estimator, data, progress)
-            record_epoch(estimator, losses, validation_score, progress)
+            record_epoch(estimator, losses, validation_score, progress, data)
+            checkpoint = Checkpoint(estimator)
             watching = estimator.tol is not None or estimator.early_stopping
             if not incremental and watching and estimator._no_improvement_count > estimator.n_iter_no_change:
                 converged = True
@@ -43,9 +48,13 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
                             type(estimator).__name__, estimator.n_iter_, estimator.tol, estimator.n_iter_no_change)
                 break
     except KeyboardInterrupt:
-        warnings.warn(f"Training interrupted by the user after {estimator.n_iter_} epochs; "
-                      "the model keeps the weights it had.", UserWarning)
+        checkpoint.restore(estimator)
+        warnings.warn(f"Training interrupted by the user after {estimator.n_iter_} epochs; the model keeps the "
+                      "weights of the last completed epoch.", UserWarning)
         converged = True
+    except BaseException:
+        checkpoint.restore(estimator)
+        raise
     finally:
         progress.close()
     if estimator.early_stopping and estimator._best_state is not None:
@@ -88,16 +97,15 @@ def run_epoch(estimator, data, progress):
     return dict(zip(names, (total / n_samples).tolist()))
 
 
-def record_epoch(estimator, losses, validation_score, progress):
+def record_epoch(estimator, losses, validation_score, progress, data=None):
     """Append an epoch's losses to the histories and update the stopping rule."""
     estimator.n_iter_ += 1
     for name, value in losses.items():
         if not np.isfinite(value):
             raise FloatingPointError(
                 f"{type(estimator).__name__} diverged in epoch {estimator.n_iter_}: the {name} loss is {value}. "
-                f"Lower learning_rate_init (now {estimator.learning_rate_init}), use a smaller batch_size "
-                "or check X for extreme values."
-            )
+                f"{divergence_cause(estimator, data)} The model is left as it was after epoch "
+                f"{estimator.n_iter_ - 1}.")
         estimator.loss_history_.setdefault(name, []).append(value)
     monitored = losses[estimator._monitored_loss]
     estimator.loss_curve_.append(monitored)
@@ -132,3 +140,72 @@ def restore(estimator, state):
     """Load the weights of a :func:`snapshot` back into ``estimator``'s networks."""
     for name, module_state in state.items():
         getattr(estimator, name).load_state_dict(module_state)
+
+
+# Standardised values beyond this many standard deviations make float32 training fragile.
+_EXTREME_VALUE = 1e4
+
+
+@torch.no_grad()
+def divergence_cause(estimator, data):
+    """The likely cause of a divergence, as advice: the data, the prior's scale or the step size.
+
+    Data and prior samples are checked for non-finite values where they enter, so what is
+    left is values so large that float32 losses overflow, or steps too large.
+    """
+    if data is not None:
+        largest = max(float(data.batch(torch.arange(start, min(start + INFERENCE_CHUNK, len(data)),
+                                                    device=data.indices.device)).abs().max())
+                      for start in range(0, len(data), INFERENCE_CHUNK))
+        if not largest < _EXTREME_VALUE:
+            return (f"Likely cause: the data: a standardised training value reaches {largest:.3g}; remove "
+                    "or clip the extreme rows, or transform the features (a log, say).")
+    prior_scale = float(np.abs(estimator.prior_.sample(1000, random_state=0)).max())
+    if not prior_scale < _EXTREME_VALUE:
+        return (f"Likely cause: the prior: its samples reach {prior_scale:.3g}; rescale the prior to a few "
+                "units.")
+    return (f"Likely cause: steps too large: lower learning_rate_init (now {estimator.learning_rate_init}) or "
+            "use a smaller batch_size.")
+
+
+class Checkpoint:
+    """The training state of an estimator after an epoch, to go back to if the next fails.
+
+    Weights and optimizer moments are copied tensor by tensor; the random generators'
+    states, the counters and the histories' lengths are noted.
+    """
+
+    _SCALARS = ("n_iter_", "t_", "best_loss_", "best_validation_score_", "_no_improvement_count", "_best_state")
+
+    def __init__(self, estimator):
+        self.modules, self.optimizers = {}, {}
+        for name, value in vars(estimator).items():
+            if isinstance(value, torch.nn.Module):
+                self.modules[name] = {k: v.detach().clone() for k, v in value.state_dict().items()}
+            elif isinstance(value, torch.optim.Optimizer):
+                self.optimizers[name] = {p: {k: v.clone() if torch.is_tensor(v) else copy.copy(v)
+                                             for k, v in state.items()} for p, state in value.state.items()}
+        self.generator = estimator._generator.get_state()
+        self.rng = estimator._rng.get_state()
+        self.scalars = {name: getattr(estimator, name) for name in self._SCALARS}
+        self.lengths = {name: len(values) for name, values in estimator.loss_history_.items()}
+        self.n_curve = len(estimator.loss_curve_)
+        self.n_validation = None if estimator.validation_scores_ is None else len(estimator.validation_scores_)
+
+    def restore(self, estimator):
+        """Put ``estimator`` back in the state this checkpoint noted."""
+        for name, state in self.modules.items():
+            getattr(estimator, name).load_state_dict(state)
+        for name, state in self.optimizers.items():
+            optimizer = getattr(estimator, name)
+            optimizer.state.clear()
+            optimizer.state.update(state)
+        estimator._generator.set_state(self.generator)
+        estimator._rng.set_state(self.rng)
+        for name, value in self.scalars.items():
+            setattr(estimator, name, value)
+        estimator.loss_history_ = {name: values[:self.lengths[name]]
+                                   for name, values in estimator.loss_history_.items() if name in self.lengths}
+        del estimator.loss_curve_[self.n_curve:]
+        if self.n_validation is not None:
+            del estimator.validation_scores_[self.n_validation:]
