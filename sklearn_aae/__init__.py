@@ -1,7 +1,10 @@
 """Adversarial autoencoders as scikit-learn estimators."""
 
+__version__ = "0.1.0"
+
 from ._aae import AdversarialAutoencoder
 from ._alae import ALAE
+from ._persistence import load
 from .priors import (
     CategoricalPrior,
     GaussianMixturePrior,
@@ -11,11 +14,10 @@ from .priors import (
     UniformPrior,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "AdversarialAutoencoder",
     "ALAE",
+    "load",
     "Prior",
     "GaussianPrior",
     "GaussianMixturePrior",

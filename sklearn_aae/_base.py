@@ -26,6 +26,7 @@ from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes
 from ._labels import NoLabels
 from ._losses import reconstruction_loss
 from ._neighbors import NeighborTerm, prior_code_scale
+from ._persistence import save
 from ._placement import NeighborPlacement
 from ._refit import continue_settings, labels_now_given, state_changed, state_signature
 from ._training import run_epochs
@@ -270,6 +271,35 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         check_is_fitted(self, "_n_features_out")
         _check_feature_names_in(self, input_features, generate_names=False)
         return np.asarray([f"{self._feature_names_prefix}{i}" for i in range(self._n_features_out)], dtype=object)
+
+    def save(self, path):
+        """Write the fitted model to one file that is safe to open: loading it runs no code.
+
+        Parameters, fitted attributes and arrays go as JSON and ``.npz`` (read without
+        pickle), the networks' weights through ``torch.save`` (read with
+        ``weights_only=True``); :func:`sklearn_aae.load` opens it, on a CPU if the
+        model was trained on a GPU this machine lacks. A callable prior or a ``Prior``
+        subclass of your own cannot be written this way (it is code): use pickle or
+        joblib for those, which run code when opened.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (a zip archive; ``.zip`` is a good suffix).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import ALAE, load
+        >>> X, _ = load_digits(return_X_y=True)
+        >>> path = os.path.join(tempfile.mkdtemp(), "alae.zip")
+        >>> ALAE(max_iter=2, random_state=0).fit(X[:200]).save(path)
+        >>> load(path).sample(3, random_state=0).shape
+        (3, 64)
+        """
+        check_is_fitted(self)
+        save(self, path)
 
     @property
     def _n_features_out(self):

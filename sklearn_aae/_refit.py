@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from . import _torch_utils
+from ._training import snapshot
 from .priors import Prior
 
 
@@ -70,3 +71,6 @@ def continue_settings(estimator):
                 group["lr"] = estimator.learning_rate_init
     if estimator.early_stopping and estimator.validation_scores_ is None:
         estimator.validation_scores_, estimator.best_validation_score_ = [], -np.inf
+    if estimator.early_stopping and np.isfinite(estimator.best_validation_score_):
+        # A fit with early stopping ends on its best weights: they stay the best until beaten.
+        estimator._best_state = snapshot(estimator)
