@@ -326,7 +326,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             raise
         finally:
             # The graph (and its view of the caller's rows) is only needed while training.
-            self._neighbor_term = None
+            self.__dict__.pop("_neighbor_term", None)
         return self
 
     def _prepare_fit(self, X, incremental, y):

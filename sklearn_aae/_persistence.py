@@ -149,7 +149,6 @@ def _restore_networks(estimator, weights, generator, path):
     estimator._generator = restore_generator((generator["device"], weights["generator"], generator["seed"]),
                                              estimator.device_)
     estimator._best_state = None
-    estimator._neighbor_term = None
 
 
 def _encode(value, arrays, what):

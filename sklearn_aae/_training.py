@@ -107,8 +107,8 @@ def record_epoch(estimator, losses, validation_score, progress, data=None):
         if not np.isfinite(value):
             raise FloatingPointError(
                 f"{type(estimator).__name__} diverged in epoch {estimator.n_iter_}: the {name} loss is {value}. "
-                f"{divergence_cause(estimator, data)} The model is left as it was after epoch "
-                f"{estimator.n_iter_ - 1}.")
+                f"{divergence_cause(estimator, data)} The model is left as it was after its last completed "
+                "epoch (unfitted if there was none).")
         estimator.loss_history_.setdefault(name, []).append(value)
     monitored = losses[estimator._monitored_loss]
     estimator.loss_curve_.append(monitored)
