@@ -16,19 +16,17 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from . import _torch_utils
-from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes, fit_scaling, resolve_input_noise,
-                    split_validation, validate_input)
+from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes, split_validation, validate_input)
 from ._labels import NoLabels
 from ._losses import reconstruction_loss
 from ._neighbors import NeighborTerm, prior_code_scale
 from ._persistence import save
 from ._placement import NeighborPlacement
-from ._refit import continue_settings, labels_now_given, state_changed, state_signature
+from ._fit_state import continue_settings, initialize, labels_now_given, state_changed
 from ._training import run_epochs
 from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
@@ -339,7 +337,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             first_call, X = True, validate_input(self, X, reset=True)
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
-            self._initialize(X, prior)
+            initialize(self, X, prior)
         else:
             labels = self._label_mode.training_labels(y, X.shape[0])
             continue_settings(self)
@@ -373,34 +371,6 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             raise ValueError("transform_mode='neighbors' places new rows among the training rows of one "
                              "fit, which partial_fit never sees whole; use fit, or "
                              "transform_mode='encoder' with partial_fit.")
-
-    def _initialize(self, X, prior):
-        """First-fit set-up: standardisation, device, seeds, prior, networks, histories."""
-        self._layer_sizes("hidden_layer_sizes"), self._layer_sizes("discriminator_layer_sizes")
-        self.mean_, self.scale_ = fit_scaling(X, scaling=self.scaling, reconstruction_loss=self.reconstruction_loss,
-                                              images=self.image_shape_ is not None)
-        self.device_ = _torch_utils.resolve_device(self.device)
-        self._autocast_dtype = _torch_utils.resolve_precision(self.precision, self.device_)
-        self._rng = check_random_state(self.random_state)
-        self.prior_ = prior
-        self.input_noise_ = resolve_input_noise(self.input_noise, X, self._standardise, self._rng)
-        init_seed, train_seed = self._rng.randint(np.iinfo(np.int32).max, size=2)
-        # nn.Linear draws a throw-away initialisation from the global RNG when it is
-        # built; fork_rng puts the user's global state back afterwards.
-        with torch.random.fork_rng(devices=[]):
-            self._build(X.shape[1], torch.Generator().manual_seed(int(init_seed)))
-        for module in self._modules():
-            module.to(self.device_)
-        self._generator = torch.Generator(device=self.device_).manual_seed(int(train_seed))
-        self.n_iter_, self.t_ = 0, 0
-        self.loss_curve_ = []
-        self.loss_history_ = {}
-        self.best_loss_ = np.inf
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._no_improvement_count = 0
-        self._best_state = None
-        self._fitted_signature = state_signature(self)
 
     def _layer_sizes(self, name):
         return layer_sizes(getattr(self, name), name)

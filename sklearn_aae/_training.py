@@ -60,7 +60,7 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
     if estimator.early_stopping and estimator._best_state is not None:
         restore(estimator, estimator._best_state)
         # The model now holds its best weights; a continuing fit copies them again (see
-        # _refit.continue_settings), so the copy need not outlive the fit, nor a pickle.
+        # _fit_state.continue_settings), so the copy need not outlive the fit, nor a pickle.
         estimator._best_state = None
     if not incremental and not converged and estimator.tol is not None:
         warnings.warn(f"{type(estimator).__name__}: maximum iterations ({estimator.max_iter}) reached and the "

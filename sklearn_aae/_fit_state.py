@@ -1,4 +1,4 @@
-"""What a warm-started ``fit`` or a ``partial_fit`` continues, rebuilds or refuses.
+"""How a fit starts: afresh, or continuing the fitted model, which it may rebuild or refuse.
 
 A model's networks and histories depend on some parameters (its ``_state_parameters``)
 and on whether it trains on labels. A warm-started fit honours a change of either by
@@ -12,10 +12,43 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 from . import _torch_utils
+from ._data import fit_scaling, resolve_input_noise
 from ._training import snapshot
 from .priors import Prior
+
+
+def initialize(estimator, X, prior):
+    """Start a model afresh: standardisation, device, seeds, prior, networks, histories."""
+    for name in ("hidden_layer_sizes", "discriminator_layer_sizes"):
+        estimator._layer_sizes(name)  # bad widths are refused before any work is done
+    estimator.mean_, estimator.scale_ = fit_scaling(X, scaling=estimator.scaling,
+                                                    reconstruction_loss=estimator.reconstruction_loss,
+                                                    images=estimator.image_shape_ is not None)
+    estimator.device_ = _torch_utils.resolve_device(estimator.device)
+    estimator._autocast_dtype = _torch_utils.resolve_precision(estimator.precision, estimator.device_)
+    estimator._rng = check_random_state(estimator.random_state)
+    estimator.prior_ = prior
+    estimator.input_noise_ = resolve_input_noise(estimator.input_noise, X, estimator._standardise, estimator._rng)
+    init_seed, train_seed = estimator._rng.randint(np.iinfo(np.int32).max, size=2)
+    # nn.Linear draws a throw-away initialisation from the global RNG when it is
+    # built; fork_rng puts the user's global state back afterwards.
+    with torch.random.fork_rng(devices=[]):
+        estimator._build(X.shape[1], torch.Generator().manual_seed(int(init_seed)))
+    for module in estimator._modules():
+        module.to(estimator.device_)
+    estimator._generator = torch.Generator(device=estimator.device_).manual_seed(int(train_seed))
+    estimator.n_iter_, estimator.t_ = 0, 0
+    estimator.loss_curve_ = []
+    estimator.loss_history_ = {}
+    estimator.best_loss_ = np.inf
+    estimator.validation_scores_ = [] if estimator.early_stopping else None
+    estimator.best_validation_score_ = -np.inf if estimator.early_stopping else None
+    estimator._no_improvement_count = 0
+    estimator._best_state = None
+    estimator._fitted_signature = state_signature(estimator)
 
 
 def state_signature(estimator):
