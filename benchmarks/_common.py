@@ -101,12 +101,19 @@ def run_child(script, *args):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def argument_parser(doc):
-    """An ArgumentParser showing the script's docstring, with ``--json PATH``."""
+def argument_parser(doc, max_iter=False):
+    """An ArgumentParser showing the script's docstring, with ``--json PATH`` (and ``--max-iter N``)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", metavar="PATH",
                         help="also write the tables, each row's raw values and the machine to PATH as JSON")
+    if max_iter:
+        parser.add_argument("--max-iter", type=int, help="epochs of every model (default: its own; for smoke runs)")
     return parser
+
+
+def max_iter_params(max_iter):
+    """The estimators' ``max_iter`` parameter, when one is asked for: ``{}`` for their default."""
+    return {} if max_iter is None else dict(max_iter=max_iter)
 
 
 class Report:

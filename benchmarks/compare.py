@@ -37,7 +37,7 @@ Usage: python benchmarks/compare.py [--quick] [--seeds 0 1 2] [--methods UMAP "A
 import warnings
 
 import numpy as np
-from _common import Report, argument_parser, digits_split, evaluate, summarise, swiss_roll_split
+from _common import Report, argument_parser, digits_split, evaluate, max_iter_params, summarise, swiss_roll_split
 from scipy.sparse import SparseEfficiencyWarning
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -76,7 +76,7 @@ def methods(max_iter):
     """name -> (factory(seed), input form); 'images' feeds digits as 8x8 images."""
     import umap
 
-    epochs = {} if max_iter is None else dict(max_iter=max_iter)
+    epochs = max_iter_params(max_iter)
     table = {
         "PCA": (seeded(PCA, n_components=2), "rows"),
         "Isomap": (lambda seed: Isomap(n_components=2), "rows"),
@@ -93,7 +93,7 @@ def methods(max_iter):
 
 def protocol_models(n_components, max_iter):
     """The ALAE paper's comparison: linear and 1-NN probes on held-out codes."""
-    epochs = {} if max_iter is None else dict(max_iter=max_iter)
+    epochs = max_iter_params(max_iter)
     table = {"PCA": seeded(PCA, n_components=n_components)}
     for suffix, options in (("", {}), (" + neighbors", NEIGHBORS)):
         for name, cls in (("AAE", AdversarialAutoencoder), ("ALAE", ALAE)):

@@ -29,7 +29,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import Report, argument_parser, digits_split, summarise
+from _common import Report, argument_parser, digits_split, max_iter_params, summarise
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -79,9 +79,8 @@ def matched_accuracy(y, clusters):
 
 
 def main():
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--max-iter", type=int, default=None, help="epochs of every AAE (default: its default)")
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES),
                         help="tables to run (default: all)")
     args = parser.parse_args()
@@ -93,7 +92,7 @@ def main():
     X_train, X_test, y_train, y_test = digits_split()
     report = Report(args, f"seeds {args.seeds}; load_digits 70/30 split (seed 0); {len(X_test)} held-out rows")
     judge = SVC().fit(X_train, y_train)
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     results, seconds = {}, {}
 
     def record(key, value, started):

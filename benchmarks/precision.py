@@ -13,7 +13,7 @@ import time
 import warnings
 
 import torch
-from _common import Report, argument_parser, digits_split, summarise
+from _common import Report, argument_parser, digits_split, max_iter_params, summarise
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
@@ -45,11 +45,10 @@ def alae_run(precision, seed, epochs, X_train, X_test, y_train, y_test):
 
 
 def main():
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-iter", type=int, help="epochs of every model (default: its default; for smoke runs)")
     args = parser.parse_args()
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     split = digits_split()
     auto = resolve_precision("auto", torch.device("cpu")) or "float32"

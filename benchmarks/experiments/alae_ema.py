@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _common
-from _common import Report, argument_parser, digits_split
+from _common import Report, argument_parser, digits_split, max_iter_params
 from sklearn.svm import SVC
 
 from sklearn_aae import ALAE
@@ -22,12 +22,11 @@ from sklearn_aae.metrics import mmd_rbf
 
 
 def main():
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--max-iter", type=int, help="epochs of every model (default: ALAE's default)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     X_train, X_test, y_train, _ = digits_split()
     scale = X_train.std() or 1.0
     judge = SVC(probability=True, random_state=0).fit(X_train, y_train)

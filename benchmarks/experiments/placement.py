@@ -27,7 +27,7 @@ import numpy as np
 import umap  # noqa: F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _common
-from _common import Report, argument_parser, digits_split, rows_per_second, warm_umap
+from _common import Report, argument_parser, digits_split, max_iter_params, rows_per_second, warm_umap
 
 from sklearn_aae import AdversarialAutoencoder
 from sklearn_aae._data import INFERENCE_CHUNK
@@ -42,15 +42,14 @@ def placements(model, steps, share):
 
 
 def main():
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 30])
     parser.add_argument("--shares", type=float, nargs="+", default=[0.1, 0.2, 0.3])
     parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--max-iter", type=int, help="epochs of every model (default: the estimator's default)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     X_train, X_test, y_train, y_test = digits_split(args.split_seed)
     report = Report(args, f"split seed {args.split_seed}")
     reducer, umap_speed = warm_umap(X_train, X_test)

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _common
-from _common import Report, argument_parser, digits_split, rows_per_second, summarise, warm_umap
+from _common import Report, argument_parser, digits_split, max_iter_params, rows_per_second, summarise, warm_umap
 
 from sklearn_aae import AdversarialAutoencoder
 from sklearn_aae.metrics import embedding_scores
@@ -88,15 +88,14 @@ class Refinement:
 
 
 def main():
-    parser = argument_parser(__doc__)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.03, 0.1])
     parser.add_argument("--refine-steps", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--shares", type=float, nargs="+", default=[0.1, 0.3])
-    parser.add_argument("--max-iter", type=int, help="epochs of every model (default: the estimator's default)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     split = X_train, X_test, y_train, y_test = digits_split()
     report = Report(args, f"seeds {args.seeds}")
     _, umap_speed = warm_umap(X_train, X_test)
