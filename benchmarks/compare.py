@@ -47,7 +47,7 @@ from sklearn.svm import LinearSVC
 
 from sklearn_aae import ALAE, AdversarialAutoencoder
 
-# The neighbourhood-preserving option as benchmarked (see RESULTS.md for how it was tuned).
+# The neighbourhood-preserving option as benchmarked (how it was tuned: RESULTS.md as of commit e638173).
 NEIGHBORS = dict(n_neighbors=15, tol=None)
 PLACED = dict(NEIGHBORS, transform_mode="neighbors")
 # Each autoencoder row, then the same rows "+ neighbors" and "+ neighbor transform".
