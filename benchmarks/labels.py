@@ -20,18 +20,18 @@ each AAE row are in PLACEMENT, GENERATION, SEMI_SUPERVISED and CLUSTERING below;
 semi-supervised row with 100 % labels is the 'categorical' generation model.
 
 Usage: python benchmarks/labels.py [--seeds 0 1] [--max-iter N] [--tables placement generation semi cluster]
+                                   [--json PATH]
 (``--tables semi`` runs the semi-supervised table alone; its 100 % row fits the
 'categorical' generation model.)
 """
 
-import argparse
 import time
 import warnings
 
 import numpy as np
+from _common import Report, argument_parser, digits_split, max_iter_params, summarise
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -78,23 +78,9 @@ def matched_accuracy(y, clusters):
     return counts.max(axis=1).sum() / len(y)
 
 
-def fmt(values):
-    values = np.asarray(values, dtype=float)
-    return f"{values.mean():.3f}" if len(values) == 1 else f"{values.mean():.3f} ± {values.std():.3f}"
-
-
-def table(title, header, rows):
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--max-iter", type=int, default=None, help="epochs of every AAE (default: its default)")
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES),
                         help="tables to run (default: all)")
     args = parser.parse_args()
@@ -103,10 +89,10 @@ def main():
     if "cluster" in tables:
         import umap
 
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    X_train, X_test, y_train, y_test = digits_split()
+    report = Report(args, f"seeds {args.seeds}; load_digits 70/30 split (seed 0); {len(X_test)} held-out rows")
     judge = SVC().fit(X_train, y_train)
-    epochs = {} if args.max_iter is None else dict(max_iter=args.max_iter)
+    epochs = max_iter_params(args.max_iter)
     results, seconds = {}, {}
 
     def record(key, value, started):
@@ -163,27 +149,31 @@ def main():
             record(("cluster", "KMeans on UMAP 2-D", n_clusters),
                    matched_accuracy(y_test, kmeans.predict(embedding.transform(X_test))), started)
 
-    print(f"seeds {args.seeds}; load_digits 70/30 split (seed 0); {len(X_test)} held-out rows")
+    def table(title, header, rows):
+        """rows: (name, values of the second column, values of the third); cells are mean ± std."""
+        report.table(header, title)
+        for name, *measured in rows:
+            report.row([name, *(summarise(values) for values in measured)], values=measured)
+
     if "placement" in tables:
         table("Placement (label_mode='prior', held-out codes in their class's region; target ≥ 0.9)",
               ["prior", "share in own region", "fit s"],
-              [[name, fmt(results[("placement", name)]), fmt(seconds[("placement", name)])] for name in PLACEMENT])
+              [(name, results[("placement", name)], seconds[("placement", name)]) for name in PLACEMENT])
     if "generation" in tables:
         table("Generation (SVC accuracy on sample(200, y=k), k = 0..9; target ≥ 0.9 for conditional, categorical)",
               ["label_mode", "accuracy", "fit s"],
-              [[name, fmt(results[("generation", name)]), fmt(seconds[("generation", name)])]
+              [(name, results[("generation", name)], seconds[("generation", name)])
                for name in [f"prior ({p})" for p in PLACEMENT] + list(GENERATION)])
     if "semi" in tables:
         methods = ["AAE categorical", "LabelSpreading (kNN kernel, k=7)", "MLPClassifier on the labeled rows"]
         table("Semi-supervised (held-out accuracy; target: AAE beats both others with 10 % labels)",
               ["method", "10 % labels", "100 % labels"],
-              [[m, fmt(results[("semi", m, 0.1)]), fmt(results[("semi", m, 1.0)])] for m in methods])
+              [(m, results[("semi", m, 0.1)], results[("semi", m, 1.0)]) for m in methods])
     if "cluster" in tables:
         methods = ["AAE n_clusters", "KMeans, raw pixels", "KMeans on UMAP 2-D"]
         table("Clustering (held-out accuracy after the best cluster-to-class matching)",
               ["method", "10 clusters", "16 clusters"],
-              [[m, fmt(results[("cluster", m, 10)]), fmt(results[("cluster", m, 16)])] for m in methods])
-
+              [(m, results[("cluster", m, 10)], results[("cluster", m, 16)]) for m in methods])
 
 if __name__ == "__main__":
     main()

@@ -8,26 +8,18 @@ hours here; memory does not grow with epochs, since every epoch reuses the same 
 and records the peak RSS again. "fit adds" is the difference: what training needs beyond
 the data itself. It then times ``transform`` of all rows.
 
-Usage: python benchmarks/scale.py [--sizes 100000 1000000] [--epochs 1]
+Usage: python benchmarks/scale.py [--sizes 100000 1000000] [--epochs 1] [--json PATH]
 """
 
 import argparse
 import json
-import os
-import platform
-import resource
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
+from _common import Report, argument_parser, peak_mib, run_child
 
 N_FEATURES = 50
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 def run_one(n_samples, epochs):
@@ -58,7 +50,7 @@ def run_one(n_samples, epochs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
@@ -66,19 +58,16 @@ def main():
     if args.child:
         print(json.dumps(run_one(args.child, args.epochs)))
         return
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores; AdversarialAutoencoder defaults, "
-          f"max_iter={args.epochs}, {N_FEATURES} float64 features.\n")
-    print("| rows | data MiB | peak RSS before fit MiB | peak RSS after fit MiB | fit adds MiB | "
-          "training rows/s | transform rows/s | est. 200 epochs |")
-    print("|---|---|---|---|---|---|---|---|")
+    report = Report(args, f"AdversarialAutoencoder defaults, max_iter={args.epochs}, {N_FEATURES} float64 features")
+    report.table(["rows", "data MiB", "peak RSS before fit MiB", "peak RSS after fit MiB", "fit adds MiB",
+                  "training rows/s", "transform rows/s", "est. 200 epochs"])
     for n_samples in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(n_samples), "--epochs", str(args.epochs)],
-                             check=True, capture_output=True, text=True).stdout
-        r = json.loads(out.strip().splitlines()[-1])
+        r = run_child(__file__, n_samples, "--epochs", args.epochs)
         full_hours = 200 * r["n_samples"] / r["rows_per_second"] / 3600
-        print(f"| {r['n_samples']:,} | {r['data_mib']:.0f} | {r['peak_before_fit_mib']:.0f} | "
-              f"{r['peak_after_fit_mib']:.0f} | {r['peak_after_fit_mib'] - r['peak_before_fit_mib']:.0f} | "
-              f"{r['rows_per_second']:,.0f} | {r['transform_rows_per_second']:,.0f} | {full_hours:.1f} h |")
+        report.row([f"{r['n_samples']:,}", f"{r['data_mib']:.0f}", f"{r['peak_before_fit_mib']:.0f}",
+                    f"{r['peak_after_fit_mib']:.0f}", f"{r['peak_after_fit_mib'] - r['peak_before_fit_mib']:.0f}",
+                    f"{r['rows_per_second']:,.0f}", f"{r['transform_rows_per_second']:,.0f}", f"{full_hours:.1f} h"],
+                   **r)
 
 
 if __name__ == "__main__":

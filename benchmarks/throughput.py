@@ -21,23 +21,21 @@ the machine hits all of them alike; the table gives the median over rounds:
 
 Transform: rows/s of ``transform`` on 50,000 rows, next to the encoder's own matmul limit.
 
-Usage: python benchmarks/throughput.py [--rows 10000] [--rounds 5]
+Usage: python benchmarks/throughput.py [--rows 10000] [--rounds 5] [--json PATH]
 """
 
-import argparse
-import os
-import platform
 import statistics
 import time
 import warnings
 
 import numpy as np
 import torch
+from _common import Report, argument_parser
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from sklearn_aae import ALAE, AdversarialAutoencoder
-from sklearn_aae._base import resolve_precision
+from sklearn_aae._torch_utils import resolve_precision
 
 N_FEATURES = 784
 ENCODER = (N_FEATURES, 512, 512, 2)
@@ -151,11 +149,12 @@ def encoder_limit(rows=8192, repeats=5):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argument_parser(__doc__)
     parser.add_argument("--rows", type=int, default=10_000, help="training rows per epoch")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    report = Report(args, f"precision='auto' means {resolve_precision('auto', torch.device('cpu')) or 'float32'} here")
     rng = np.random.default_rng(0)
     X = rng.random((args.rows, N_FEATURES), dtype=np.float32)
     torch.manual_seed(0)
@@ -187,15 +186,12 @@ def main():
     flop = contenders["matmul limit, batch 256, float32"].flop_per_sample
     tutorial = median["tutorial, batch 64"]
 
-    auto = resolve_precision("auto", torch.device("cpu"))
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads; precision='auto' means {auto or 'float32'} here.")
-    print(f"Data: {args.rows:,} rows x {N_FEATURES} features; median of {args.rounds} rounds. "
-          f"One AAE step is {flop / 1e6:.1f} MFLOP per sample; matmul limit {limit * flop / 1e9:.0f} GFLOP/s.\n")
-    print("| contender | training samples/s | vs fp32 matmul limit | vs tutorial batch 64 |")
-    print("|---|---|---|---|")
+    report.note(f"Data: {args.rows:,} rows x {N_FEATURES} features; median of {args.rounds} rounds. "
+                f"One AAE step is {flop / 1e6:.1f} MFLOP per sample; matmul limit {limit * flop / 1e9:.0f} GFLOP/s.\n")
+    report.table(["contender", "training samples/s", "vs fp32 matmul limit", "vs tutorial batch 64"])
     for name, rate in median.items():
-        print(f"| {name} | {rate:,.0f} | {rate / limit:.0%} | {rate / tutorial:.2f}x |")
+        report.row([name, f"{rate:,.0f}", f"{rate / limit:.0%}", f"{rate / tutorial:.2f}x"], contender=name,
+                   samples_per_second=rates[name])
 
     model = contenders["AdversarialAutoencoder, batch 128 (default), precision='auto' (default)"].model
     X_new = rng.random((50_000, N_FEATURES), dtype=np.float32)
@@ -205,8 +201,11 @@ def main():
         start = time.perf_counter()
         model.transform(X_new)
         times.append(time.perf_counter() - start)
-    print(f"\n| transform | rows/s |\n|---|---|\n| AdversarialAutoencoder.transform, 50,000 rows | "
-          f"{len(X_new) / min(times):,.0f} |\n| encoder matmul limit (forward, float32) | {encoder_limit():,.0f} |")
+    print()
+    report.table(["transform", "rows/s"])
+    for name, speed in (("AdversarialAutoencoder.transform, 50,000 rows", len(X_new) / min(times)),
+                        ("encoder matmul limit (forward, float32)", encoder_limit())):
+        report.row([name, f"{speed:,.0f}"], rows_per_second=speed)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@ from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import check_array, check_random_state
 
-__all__ = ["heldout_knn_accuracy", "trustworthiness", "mmd_rbf"]
+from . import AdversarialAutoencoder
+
+__all__ = ["heldout_knn_accuracy", "trustworthiness", "mmd_rbf", "embedding_scores"]
 
 
 def heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, *, n_neighbors=5):
@@ -88,3 +90,69 @@ def mmd_rbf(X, Y, *, gamma=None, max_samples=2000, random_state=0):
     return float((k_xx.sum() - np.trace(k_xx)) / (n * (n - 1))
                  + (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
                  - 2 * k_xy.mean())
+
+
+def embedding_scores(model, X_train, X_test, y_train, y_test, *, Z_train=None, Z_test=None, n_neighbors=5):
+    """Held-out scores of a fitted embedder: k-NN accuracy, trustworthiness, reconstruction, prior match.
+
+    The measures ``benchmarks/compare.py`` reports for each method, for any fitted model
+    with a ``transform`` (or its codes):
+
+    - ``'knn_accuracy'``: :func:`heldout_knn_accuracy` of the held-out codes;
+    - ``'trustworthiness'``: :func:`trustworthiness` of the held-out codes, k=10;
+    - ``'reconstruction_mse'``: for this package's estimators (models with a ``prior_``),
+      the held-out error of ``inverse_transform(Z_test)``, a mean squared error on
+      features divided by the training rows' standard deviations (constant features by
+      1), so that every feature counts alike; NaN for other models;
+    - ``'mmd_to_prior'``: for an :class:`~sklearn_aae.AdversarialAutoencoder`,
+      :func:`mmd_rbf` between the training codes and as many prior samples, how well the
+      codes match the prior; NaN for other models (ALAE's codes are not drawn towards
+      its prior).
+
+    Parameters
+    ----------
+    model : fitted estimator
+        The embedder, fitted on ``X_train``.
+    X_train, X_test : array-like of shape (n_train, ...), (n_test, ...)
+        Training and held-out rows, as the model takes them (images are flattened for
+        the trustworthiness and the reconstruction error).
+    y_train, y_test : array-like of shape (n_train,), (n_test,)
+        Their labels.
+    Z_train, Z_test : array-like of shape (n_train, n_components), (n_test, n_components), default=None
+        Their codes, when already computed (a timed ``transform``, or an embedder
+        without ``transform`` such as t-SNE); ``model.transform`` of the rows when None.
+    n_neighbors : int, default=5
+        Number of neighbours of the k-NN classifier.
+
+    Returns
+    -------
+    scores : dict of str to float
+        'knn_accuracy', 'trustworthiness', 'reconstruction_mse' and 'mmd_to_prior'.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_aae import AdversarialAutoencoder
+    >>> from sklearn_aae.metrics import embedding_scores
+    >>> X, y = load_digits(return_X_y=True)
+    >>> aae = AdversarialAutoencoder(max_iter=2, random_state=0).fit(X[:300])
+    >>> scores = embedding_scores(aae, X[:300], X[300:400], y[:300], y[300:400])
+    >>> sorted(scores)
+    ['knn_accuracy', 'mmd_to_prior', 'reconstruction_mse', 'trustworthiness']
+    """
+    Z_train = model.transform(X_train) if Z_train is None else Z_train
+    Z_test = model.transform(X_test) if Z_test is None else Z_test
+    X_train, X_test = np.asarray(X_train), np.asarray(X_test)
+    X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
+    mse = mmd = float("nan")
+    if hasattr(model, "prior_"):
+        scale = np.where(X_train.std(axis=0) > 0, X_train.std(axis=0), 1.0)
+        mse = float(np.mean(((model.inverse_transform(Z_test).reshape(X_test.shape) - X_test) / scale) ** 2))
+        if isinstance(model, AdversarialAutoencoder):
+            mmd = mmd_rbf(Z_train, model.prior_.sample(len(Z_train), random_state=0))
+    return dict(
+        knn_accuracy=heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=n_neighbors),
+        trustworthiness=float(trustworthiness(X_test, Z_test, n_neighbors=10)),
+        reconstruction_mse=mse,
+        mmd_to_prior=mmd,
+    )

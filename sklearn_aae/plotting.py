@@ -10,7 +10,7 @@ import time
 import numpy as np
 from sklearn.base import clone
 
-from .metrics import heldout_knn_accuracy, trustworthiness
+from .metrics import embedding_scores
 
 __all__ = ["plot_embedding", "plot_samples", "plot_loss_curve", "plot_latent_grid", "plot_comparison"]
 
@@ -247,7 +247,8 @@ def plot_comparison(estimators, X, y, *, X_test=None, y_test=None, axes=None, n_
 
     Each estimator (a clone) is fitted on ``X`` and shown on ``X_test`` (held-out rows,
     when given) coloured by ``y_test``. Titles give the held-out ``n_neighbors``-NN
-    accuracy, trustworthiness (k=10) and fit time. An estimator without ``transform``
+    accuracy, trustworthiness (k=10) and fit time, from
+    :func:`~sklearn_aae.metrics.embedding_scores`. An estimator without ``transform``
     (t-SNE) embeds training and held-out rows together, which is marked in its title.
 
     Parameters
@@ -271,7 +272,9 @@ def plot_comparison(estimators, X, y, *, X_test=None, y_test=None, axes=None, n_
     fig : matplotlib Figure
     axes : ndarray of Axes
     scores : dict of str to dict
-        Per panel: 'knn_accuracy', 'trustworthiness', 'fit_seconds'.
+        Per panel: the scores of :func:`~sklearn_aae.metrics.embedding_scores`
+        ('knn_accuracy', 'trustworthiness', 'reconstruction_mse', 'mmd_to_prior') and
+        'fit_seconds'.
 
     Examples
     --------
@@ -281,7 +284,7 @@ def plot_comparison(estimators, X, y, *, X_test=None, y_test=None, axes=None, n_
     >>> X, y = load_digits(return_X_y=True)
     >>> fig, axes, scores = plot_comparison({"PCA": PCA(2)}, X[:300], y[:300], X_test=X[300:400], y_test=y[300:400])
     >>> sorted(scores["PCA"])
-    ['fit_seconds', 'knn_accuracy', 'trustworthiness']
+    ['fit_seconds', 'knn_accuracy', 'mmd_to_prior', 'reconstruction_mse', 'trustworthiness']
     """
     plt = _pyplot()
     if not isinstance(estimators, dict):
@@ -309,15 +312,14 @@ def plot_comparison(estimators, X, y, *, X_test=None, y_test=None, axes=None, n_
             Z_train = model.fit(X).transform(X)
             Z_show = model.transform(X_show) if heldout else Z_train
         seconds = time.perf_counter() - start
-        if heldout:
-            accuracy = heldout_knn_accuracy(Z_train, y, Z_show, y_show, n_neighbors=n_neighbors)
-        else:
+        panel = embedding_scores(model, X, X_show, y, y_show, Z_train=Z_train, Z_test=Z_show, n_neighbors=n_neighbors)
+        if not heldout:  # a k-NN scored on the rows it was fitted on would find each row itself
             from sklearn.model_selection import cross_val_score
             from sklearn.neighbors import KNeighborsClassifier
 
-            accuracy = cross_val_score(KNeighborsClassifier(n_neighbors), Z_train, y, cv=5).mean()
-        trust = trustworthiness(X_show, Z_show, n_neighbors=10)
-        scores[name] = dict(knn_accuracy=float(accuracy), trustworthiness=float(trust), fit_seconds=seconds)
+            panel["knn_accuracy"] = float(cross_val_score(KNeighborsClassifier(n_neighbors), Z_train, y, cv=5).mean())
+        scores[name] = dict(panel, fit_seconds=seconds)
+        accuracy, trust = panel["knn_accuracy"], panel["trustworthiness"]
         ax.scatter(Z_show[:, 0], Z_show[:, 1], c=y_show, cmap="tab10", s=s)
         suffix = " (all rows)" if transductive and heldout else ""
         ax.set_title(f"{name}{suffix}\n{n_neighbors}-NN {accuracy:.3f}, trust {trust:.3f}, fit {seconds:.1f} s",

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sklearn_aae.metrics import heldout_knn_accuracy, mmd_rbf, trustworthiness
+from sklearn_aae.metrics import embedding_scores, heldout_knn_accuracy, mmd_rbf, trustworthiness
 
 
 def test_heldout_knn_accuracy_by_hand():
@@ -50,3 +50,40 @@ def test_trustworthiness_by_hand():
     Z = np.array([[10.0], [1.0], [3.0], [6.0], [0.0]])
     assert trustworthiness(X, Z, n_neighbors=1) == pytest.approx(1 - 14 / 30)
     assert trustworthiness(X, X, n_neighbors=1) == 1.0
+
+
+def test_embedding_scores_by_hand():
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from sklearn_aae import ALAE, AdversarialAutoencoder
+
+    digits = load_digits()
+    images, y = digits.images[:300], digits.target[:300]
+    X = images.reshape(300, -1)
+    fast = dict(hidden_layer_sizes=(32,), discriminator_layer_sizes=(16,), max_iter=3, random_state=0)
+    aae = AdversarialAutoencoder(**fast).fit(X[:200])
+    Z_train, Z_test = aae.transform(X[:200]), aae.transform(X[200:])
+    scale = np.where(X[:200].std(axis=0) > 0, X[:200].std(axis=0), 1.0)
+    expected = dict(
+        knn_accuracy=KNeighborsClassifier(5).fit(Z_train, y[:200]).score(Z_test, y[200:]),
+        trustworthiness=trustworthiness(X[200:], Z_test, n_neighbors=10),
+        reconstruction_mse=np.mean(((aae.inverse_transform(Z_test) - X[200:]) / scale) ** 2),
+        mmd_to_prior=mmd_rbf(Z_train, aae.prior_.sample(200, random_state=0)),
+    )
+    assert embedding_scores(aae, X[:200], X[200:], y[:200], y[200:]) == expected
+    assert 0 < expected["reconstruction_mse"] and expected["knn_accuracy"] > 0.2
+
+    # Images are scored as flat rows; precomputed codes are used as given.
+    on_images = AdversarialAutoencoder(**fast).fit(images[:200])
+    Z_images = on_images.transform(images[:200]), on_images.transform(images[200:])
+    by_rows = embedding_scores(on_images, X[:200], X[200:], y[:200], y[200:], Z_train=Z_images[0],
+                               Z_test=Z_images[1])
+    assert embedding_scores(on_images, images[:200], images[200:], y[:200], y[200:]) == by_rows
+
+    # No prior, no reconstruction error or MMD; ALAE's codes are not matched to its prior.
+    pca = embedding_scores(PCA(2).fit(X[:200]), X[:200], X[200:], y[:200], y[200:])
+    assert np.isnan(pca["reconstruction_mse"]) and np.isnan(pca["mmd_to_prior"])
+    alae = embedding_scores(ALAE(**fast).fit(X[:200]), X[:200], X[200:], y[:200], y[200:])
+    assert alae["reconstruction_mse"] > 0 and np.isnan(alae["mmd_to_prior"])

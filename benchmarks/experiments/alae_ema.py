@@ -6,14 +6,15 @@ ALAE (n_components=16, defaults otherwise) is fitted on the 70 % digits split fo
 - the mean top-class probability an SVC trained on real digits gives the samples
   (higher: the samples look more like some digit).
 
-Usage: python benchmarks/alae_ema.py [--seeds 0 1]
+Usage: python benchmarks/experiments/alae_ema.py [--seeds 0 1] [--max-iter N] [--json PATH]
 """
 
-import argparse
+import sys
 import warnings
+from pathlib import Path
 
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _common
+from _common import Report, argument_parser, digits_split, max_iter_params
 from sklearn.svm import SVC
 
 from sklearn_aae import ALAE
@@ -21,22 +22,24 @@ from sklearn_aae.metrics import mmd_rbf
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    epochs = max_iter_params(args.max_iter)
+    X_train, X_test, y_train, _ = digits_split()
     scale = X_train.std() or 1.0
     judge = SVC(probability=True, random_state=0).fit(X_train, y_train)
-    print("| ema_decay | seed | MMD(samples, held-out) | mean top-class probability |")
-    print("|---|---|---|---|")
+    report = Report(args)
+    report.table(["ema_decay", "seed", "MMD(samples, held-out)", "mean top-class probability"])
     for decay in (None, 0.99, 0.999):
         for seed in args.seeds:
-            samples = ALAE(n_components=16, ema_decay=decay, random_state=seed).fit(X_train).sample(500, random_state=0)
+            alae = ALAE(n_components=16, ema_decay=decay, random_state=seed, **epochs).fit(X_train)
+            samples = alae.sample(500, random_state=0)
             mmd = mmd_rbf(samples / scale, X_test / scale)
             confidence = judge.predict_proba(samples).max(axis=1).mean()
-            print(f"| {decay} | {seed} | {mmd:.4f} | {confidence:.3f} |", flush=True)
+            report.row([decay, seed, f"{mmd:.4f}", f"{confidence:.3f}"], ema_decay=decay, seed=seed, mmd=mmd,
+                       confidence=confidence)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Can a reconstruction term in the placement meet issue 7's reconstruction target, and how fast?
 
 ``transform_mode='neighbors'`` places a new row among the training codes by UMAP's graph
-loss alone, and its codes decode worse than the encoder's (RESULTS.md, "Issue 7, session
-6": 1.38× the plain AAE's held-out error). This experiment refines each placed code by
+loss alone, and its codes decode worse than the encoder's (RESULTS.md, compare.py's first
+table: 1.38× the plain AAE's held-out error). This experiment refines each placed code by
 ``--refine-steps`` more Adam steps of the same graph loss plus ``λ ‖decoder(z) - x‖²``
 (standardised units, the model's own decoder, exact gradients through torch autograd), and
 reports what that does to the held-out scores and to transform speed.
@@ -16,24 +16,25 @@ AAE's mean over the same seeds), and rows/s of placement plus refinement against
 umap-learn's warm ``transform`` in the same process. λ = 0 with 0 refine steps is the
 library's placement.
 
-Usage: python benchmarks/placement_reconstruction.py [--seeds 0 1 2] [--weights 0 0.03 0.1]
-                                                    [--refine-steps 20 50] [--shares 0.1 0.3]
+Usage: python benchmarks/experiments/placement_reconstruction.py [--seeds 0 1 2] [--weights 0 0.03 0.1]
+                                                                [--refine-steps 20 50] [--shares 0.1 0.3]
+                                                                [--max-iter N] [--json PATH]
 """
 
-import argparse
 import math
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import umap
-from compare import reconstruction_mse, rows_per_second
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _common
+from _common import Report, argument_parser, digits_split, max_iter_params, rows_per_second, summarise, warm_umap
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
+from sklearn_aae.metrics import embedding_scores
 
 
 class Refinement:
@@ -87,44 +88,41 @@ class Refinement:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__, max_iter=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.03, 0.1])
     parser.add_argument("--refine-steps", type=int, nargs="+", default=[20, 50])
     parser.add_argument("--shares", type=float, nargs="+", default=[0.1, 0.3])
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    reducer = umap.UMAP(random_state=0).fit(X_train)
-    reducer.transform(X_test)  # numba compiles on the first call; time the warm ones
-    umap_speed = rows_per_second(reducer.transform, X_test)
-    plain = [AdversarialAutoencoder(random_state=seed).fit(X_train) for seed in args.seeds]
-    plain_mse = np.mean([reconstruction_mse(model, model.transform(X_test), X_train, X_test) for model in plain])
-    models = [AdversarialAutoencoder(n_neighbors=15, tol=None, transform_mode="neighbors", random_state=seed)
-              .fit(X_train) for seed in args.seeds]
+    epochs = max_iter_params(args.max_iter)
+    split = X_train, X_test, y_train, y_test = digits_split()
+    report = Report(args, f"seeds {args.seeds}")
+    _, umap_speed = warm_umap(X_train, X_test)
+    plain = [AdversarialAutoencoder(random_state=seed, **epochs).fit(X_train) for seed in args.seeds]
+    plain_mse = np.mean([embedding_scores(model, *split)["reconstruction_mse"] for model in plain])
+    models = [AdversarialAutoencoder(n_neighbors=15, tol=None, transform_mode="neighbors", random_state=seed,
+                                     **epochs).fit(X_train) for seed in args.seeds]
     for model in models:
         model.decoder_.requires_grad_(False)
-    print(f"UMAP transform: {umap_speed:,.0f} rows/s; plain AAE held-out reconstruction MSE "
-          f"{plain_mse:.3f} (seeds {args.seeds}), so 1.2× is {1.2 * plain_mse:.3f}\n")
-    print("| λ | refine steps | share | 5-NN | trust | recon. MSE | × plain | rows/s | × UMAP |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    report.note(f"UMAP transform: {umap_speed:,.0f} rows/s; plain AAE held-out reconstruction MSE "
+                f"{plain_mse:.3f} (seeds {args.seeds}), so 1.2× is {1.2 * plain_mse:.3f}\n")
+    report.table(["λ", "refine steps", "share", "5-NN", "trust", "recon. MSE", "× plain", "rows/s", "× UMAP"])
     configurations = [(0.0, 0, None)] + [(weight, steps, share) for weight in args.weights
                                          for steps in args.refine_steps for share in args.shares]
     for weight, steps, share in configurations:
-        scores, speeds = [], []
+        runs, speeds = [], []
         for model in models:
             refinement = Refinement(model, weight, steps, share)
             Z_train, Z_test = refinement.transform(X_train), refinement.transform(X_test)
-            scores.append((heldout_knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=5),
-                           trustworthiness(X_test, Z_test, n_neighbors=10),
-                           reconstruction_mse(model, Z_test, X_train, X_test)))
+            runs.append(embedding_scores(model, *split, Z_train=Z_train, Z_test=Z_test))
             speeds.append(rows_per_second(refinement.transform, X_test))
-        (knn, trust, mse), (knn_sd, trust_sd, mse_sd) = np.mean(scores, axis=0), np.std(scores, axis=0)
-        speed = np.mean(speeds)
-        print(f"| {weight} | {steps} | {share or '—'} | {knn:.3f} ± {knn_sd:.3f} | {trust:.3f} ± {trust_sd:.3f} "
-              f"| {mse:.3f} ± {mse_sd:.3f} | {mse / plain_mse:.2f} | {speed:,.0f} | {speed / umap_speed:.0f} |",
-              flush=True)
+        mse, speed = np.mean([run["reconstruction_mse"] for run in runs]), np.mean(speeds)
+        cells = [summarise([run[key] for run in runs]) for key in ("knn_accuracy", "trustworthiness",
+                                                                   "reconstruction_mse")]
+        report.row([weight, steps, share or "—", *cells, f"{mse / plain_mse:.2f}", f"{speed:,.0f}",
+                    f"{speed / umap_speed:.0f}"], weight=weight, steps=steps, share=share, runs=runs,
+                   rows_per_second=speeds, plain_mse=plain_mse, umap_rows_per_second=umap_speed)
 
 
 if __name__ == "__main__":
