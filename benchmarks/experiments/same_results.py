@@ -73,9 +73,9 @@ def results():
             out[f"{name}/inverse_transform"] = model.inverse_transform(Z[:20])
             out[f"{name}/sample"] = model.sample(7, random_state=1)
             out[f"{name}/score"] = np.array([model.score(data)])
-            if getattr(model, "label_mode_", None) in ("prior", "conditional", "categorical") and model.n_clusters is None:
-                if model.label_mode_ != "prior" or model.prior_.n_classes is not None:
-                    out[f"{name}/sample_y"] = model.sample(6, y=model.classes_[0], random_state=2)
+            # Models fitted on classes generate a chosen class.
+            if getattr(model, "label_mode_", None) is not None and model.n_clusters is None:
+                out[f"{name}/sample_y"] = model.sample(6, y=model.classes_[0], random_state=2)
             if hasattr(model, "predict_proba"):
                 out[f"{name}/predict_proba"] = model.predict_proba(data)
             for loss, values in model.loss_history_.items():
