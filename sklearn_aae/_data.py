@@ -92,7 +92,10 @@ def _as_numbers(validate, X, name):
         if "NAType" in message:
             raise ValueError(f"Input {name} contains NaN: a pandas.NA in a column of dtype object. "
                              "Impute missing values first, e.g. with SimpleImputer.") from None
-        raise ValueError(
+        # The kind stays numpy's (a dict or a date is a TypeError, a word a ValueError), as
+        # scikit-learn's estimator checks expect.
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(
             f"{name} must hold numbers{_non_numeric_columns(X)}, but {message[0].lower()}{message[1:]}. "
             "Encode text, categorical and date features as numbers first, e.g. with OrdinalEncoder "
             "or OneHotEncoder."

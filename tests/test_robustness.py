@@ -289,6 +289,9 @@ CASES = [
     Case("numeric strings", rows_in(OK), X=lambda A: A.astype(str)),
     Case("strings", NOT_NUMBERS, X=words),
     Case("object array of strings", NOT_NUMBERS, X=lambda A: words(A).astype(object)),
+    Case("object array with a dict", refused_everywhere(TypeError, r"X must hold numbers, but float\(\) argument must "
+                                                                  r"be a string or a (real )?number"),
+         X=lambda A: first_entry(A, {"a": 1}, dtype=object)),
     Case("complex", refused_everywhere(ValueError, r"Complex data not supported"), X=lambda A: A + 1j),
     Case("NaN", refused_everywhere(ValueError, r"Input X contains NaN"), X=lambda A: first_entry(A, np.nan)),
     Case("infinity", refused_everywhere(ValueError, r"Input X contains infinity"),
@@ -327,7 +330,7 @@ CASES = [
     Case("DataFrame, string dtype", refused_everywhere(ValueError, r"X must hold numbers \(non-numeric columns: 'f0'"),
          X=lambda A: with_column(A, pd.array(words(A[:, 0]), dtype="string"))),
     Case("DataFrame, datetime column",
-         refused_everywhere(ValueError, r"X must hold numbers \(non-numeric columns: 'f0' \(datetime64"),
+         refused_everywhere(TypeError, r"X must hold numbers \(non-numeric columns: 'f0' \(datetime64"),
          X=lambda A: with_column(A, pd.date_range("2020-01-01", periods=len(A)))),
     Case("DataFrame, reordered columns",
          once_fitted(Raises(ValueError, r"The feature names should match those that were passed during fit")),
@@ -482,6 +485,28 @@ def cells():
 
 
 # ---------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module", autouse=True)
+def one_numba_thread():
+    """umap-learn's parallel kernels on one thread: on 60 rows, threads only wait for each
+    other (a neighbour fit took 2-5x longer with two threads on a busy two-core machine).
+
+    Starting numba's OpenMP layer resets the thread count torch shares with it, so torch's
+    is put back.
+    """
+    try:
+        import numba
+    except ImportError:
+        yield
+        return
+    torch_threads = torch.get_num_threads()
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    torch.set_num_threads(torch_threads)
+    yield
+    numba.set_num_threads(threads)
+    torch.set_num_threads(torch_threads)
+
+
 @pytest.fixture(scope="module")
 def fitted():
     """The model of each mode, fitted once on a DataFrame of the base rows (labels where the mode has them)."""
