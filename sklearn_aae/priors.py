@@ -30,7 +30,9 @@ class Prior:
 
     Subclass it and implement :meth:`_sample` to give an estimator your own latent
     shape. ``n_components`` is the dimension of the samples; leave it ``None`` to take the
-    estimator's ``n_components`` when fitting.
+    estimator's ``n_components`` when fitting. :meth:`sample` checks every draw of
+    ``_sample``: an array of real numbers, all finite, of shape ``(n_samples,
+    n_components)``; anything else is an error that names the prior.
 
     Parameters
     ----------
@@ -124,7 +126,8 @@ class Prior:
                 raise TypeError(f"The prior {self._name()} returned values that are not numbers (an array "
                                 f"of dtype object): {error}") from None
         if Z.dtype.kind not in "biuf":
-            what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(Z.dtype.kind, f"values of dtype {Z.dtype}")
+            what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(Z.dtype.kind,
+                                                                           f"values of dtype {Z.dtype}")
             raise TypeError(f"The prior {self._name()} returned {what}; samples must be real numbers.")
         if Z.shape != (n_samples, self.n_components):
             raise ValueError(

@@ -261,6 +261,7 @@ def once_fitted(outcome, codes=OK):
 
 
 NOT_NUMBERS = refused_everywhere(ValueError, r"X must hold numbers.*could not convert string to float.*Encode")
+SPARSE = refused_everywhere(TypeError, r"Sparse data was passed for X, but dense data is required")
 OUT_OF_SCALE = Raises(ValueError, r"X has values .* standard deviations from the mean .* out of scale")
 CODES_OUT_OF_SCALE = Raises(ValueError, r"Codes reach [\d.]+e\+(29|30), beyond what the float32 networks can decode")
 WITHOUT_LABELS = Raises(ValueError, r"fitted without labels, so sample\(\) cannot take y")
@@ -270,7 +271,7 @@ BAD_N_SAMPLES = Raises(ValueError, r"n_samples must be a positive integer")
 BAD_SEED = Raises(ValueError, r"cannot be used to seed a numpy.random.RandomState|Seed must be between 0 and 2\*\*32")
 # How numpy, pandas, torch and Python word their own failures: never the start of one of ours.
 RAW_MESSAGES = ("could not convert", "setting an array element", "float() argument", "The DType", "mat1 and mat2",
-                "'NoneType' object", "boolean value of NA", "sparse array length", "index ", "list index")
+                "'NoneType' object", "boolean value of NA", "sparse array length", "list index out of range")
 N_SAMPLES_TRUE = Raises(ValueError, r"n_samples must be a (positive|non-negative) integer, got True")
 BOOL_N_SAMPLES = ("_base.sample lets n_samples=True through as 1; the class drawn for the decoder "
                   "(_labels._Classes.sample) then fails in numpy's randint(size=True), whose TypeError is raw")
@@ -319,7 +320,8 @@ CASES = [
          X=lambda A: nullable(A, "Float64")),
     Case("DataFrame, object column with pd.NA", refused_everywhere(ValueError, r"Input X contains NaN: a pandas.NA"),
          X=lambda A: with_column(A, pd.Series([pd.NA, *A[1:, 0]], dtype=object))),
-    Case("DataFrame, categorical of numbers", rows_in(OK), X=lambda A: with_column(A, pd.Categorical(np.round(A[:, 0])))),
+    Case("DataFrame, categorical of numbers", rows_in(OK),
+         X=lambda A: with_column(A, pd.Categorical(np.round(A[:, 0])))),
     Case("DataFrame, categorical of strings",
          refused_everywhere(ValueError, r"X must hold numbers \(non-numeric columns: 'f0' \(category\)\), but "
                                         r"could not convert string"),
@@ -339,10 +341,8 @@ CASES = [
          once_fitted(Raises(ValueError, r"The feature names should match those that were passed during fit")),
          X=lambda A: frame(A).rename(columns=lambda name: "g" + name)),
     # sparse input: refused, as the user guide says ("call .toarray() first")
-    Case("sparse CSR matrix", refused_everywhere(TypeError, r"Sparse data was passed for X, but dense data is required"),
-         X=sp.csr_matrix),
-    Case("sparse CSC array", refused_everywhere(TypeError, r"Sparse data was passed for X, but dense data is required"),
-         X=sp.csc_array),
+    Case("sparse CSR matrix", SPARSE, X=sp.csr_matrix),
+    Case("sparse CSC array", SPARSE, X=sp.csc_array),
     # containers and memory layouts
     Case("list of lists", rows_in(OK), X=lambda A: A.tolist(), same_codes=True),
     Case("ragged list", refused_everywhere(ValueError, r"X must be a rectangular array, but its rows have different"),
@@ -361,8 +361,8 @@ CASES = [
     Case("float32 values of 1e30", once_fitted(OUT_OF_SCALE, codes=CODES_OUT_OF_SCALE) | {
         "fit": ByMode("no_partial_fit", XFail(OK, PLACEMENT_OVERFLOW), OK)},
          X=lambda A: (A * 1e30).astype(np.float32)),
-    Case("values of 1e200", rows_in(OUT_OF_SCALE, inverse_transform=Raises(ValueError, r"Codes reach [\d.]+e\+(199|200)"),
-                                    **fits(Raises(ValueError, r"X has values too large to standardise in float64"))),
+    Case("values of 1e200", rows_in(OUT_OF_SCALE, inverse_transform=Raises(ValueError, r"Codes reach [\d.]+e\+"),
+                                    **fits(Raises(ValueError, r"X has values too large to standardise"))),
          X=lambda A: A * 1e200),
     # numbers of rows and columns
     Case("0 rows", rows_in(Raises(ValueError, r"Found array with 0 sample\(s\)")), n_rows=0),
@@ -439,8 +439,8 @@ CASES = [
     Case("sample(2.5)", {"sample": BAD_N_SAMPLES}, sample=dict(n_samples=2.5)),
     Case("sample('3')", {"sample": BAD_N_SAMPLES}, sample=dict(n_samples="3")),
     Case("sample(None)", {"sample": BAD_N_SAMPLES}, sample=dict(n_samples=None)),
-    Case("sample(True)", {"sample": ByMode("decoder_reads_class", XFail(N_SAMPLES_TRUE, BOOL_N_SAMPLES), N_SAMPLES_TRUE)},
-         sample=dict(n_samples=True)),
+    Case("sample(True)", {"sample": ByMode("decoder_reads_class", XFail(N_SAMPLES_TRUE, BOOL_N_SAMPLES),
+                                           N_SAMPLES_TRUE)}, sample=dict(n_samples=True)),
     Case("sample(random_state='seed')", {"sample": BAD_SEED}, sample=dict(n_samples=2, random_state="seed")),
     Case("sample(random_state=-1)", {"sample": BAD_SEED}, sample=dict(n_samples=2, random_state=-1)),
     Case("sample(random_state=2.5)", {"sample": BAD_SEED}, sample=dict(n_samples=2, random_state=2.5)),
