@@ -14,46 +14,122 @@ from sklearn.utils.validation import check_array, validate_data
 
 # Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
 INFERENCE_CHUNK = 8192
+# The networks compute in float32. Inputs (standardised rows, codes) beyond this size make
+# squared errors overflow: the square root of float32's largest value, with room for the
+# networks' own gain. Real rows are a few standard deviations from the mean, not 1e15.
+_MAX_NETWORK_INPUT = float(np.sqrt(np.finfo(np.float32).max)) / 1e4
+# How numpy and Python word a failed conversion to float, which validate_data passes on as
+# it is: these become errors that say what the input holds and what to do about it.
+_NOT_NUMBERS = ("could not convert", "float() argument", "invalid literal", "The DType", "Cannot cast",
+                "cannot convert")
+_RAGGED = "setting an array element with a sequence"
 
 
 def validate_input(estimator, X, reset):
     """``X`` as a float array of rows; images are flattened, their shape remembered.
 
     With ``reset`` (a first fit) the estimator's ``image_shape_`` and the feature count and
-    names are set; otherwise ``X`` is checked against them.
+    names are set; otherwise ``X`` is checked against them, and against the scale of the
+    data the model was fitted on.
     """
-    image_shape = None
-    ndim = getattr(X, "ndim", None)
-    if ndim is None and isinstance(X, (list, tuple)):
-        ndim = np.ndim(X)
-    if not sp.issparse(X) and ndim is not None and ndim > 2:
-        X = np.asarray(X)
-        if X.ndim > 4:
-            raise ValueError(
-                f"X has {X.ndim} dimensions; expected (n_samples, n_features) or images "
-                "(n_samples, height, width) / (n_samples, height, width, channels)."
-            )
-        image_shape = X.shape[1:]
-        X = X.reshape(X.shape[0], -1)
+    X, image_shape = _rows(X, "X")
     if not reset and image_shape is not None and image_shape != estimator.image_shape_:
         seen = f"images of shape {estimator.image_shape_}" if estimator.image_shape_ else "tabular rows"
         raise ValueError(
             f"X holds images of shape {image_shape}, but {type(estimator).__name__} was fitted on {seen}.")
-    X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
-                      ensure_min_samples=2 if reset else 1)
+    X = _as_numbers(lambda: validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
+                                          ensure_min_samples=2 if reset else 1), X, "X")
     if reset:
         estimator.image_shape_ = image_shape
-    if estimator.reconstruction_loss == "bce" and (X.min(initial=0.0) < 0 or X.max(initial=1.0) > 1):
-        raise ValueError("reconstruction_loss='bce' needs X in [0, 1]; scale X or use reconstruction_loss='mse'.")
+    if estimator.reconstruction_loss == "bce":
+        if X.min(initial=0.0) < 0 or X.max(initial=1.0) > 1:
+            raise ValueError("reconstruction_loss='bce' needs X in [0, 1]; scale X or use reconstruction_loss='mse'.")
+    elif not reset:
+        _check_scale(estimator, X)
     return X
 
 
 def check_codes(Z, n_components):
     """Latent codes given to ``inverse_transform``, as a float array of ``n_components`` columns."""
-    Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+    Z, _ = _rows(Z, "Z", images=False)
+    Z = _as_numbers(lambda: check_array(Z, dtype=[np.float64, np.float32], input_name="Z"), Z, "Z")
     if Z.shape[1] != n_components:
         raise ValueError(f"Codes have {Z.shape[1]} columns; this model has n_components={n_components}.")
+    largest = float(max(Z.max(), -Z.min()))
+    if largest > _MAX_NETWORK_INPUT:
+        raise ValueError(f"Codes reach {largest:.3g}, beyond what the float32 networks can decode (codes of "
+                         f"a fitted model are a few units across); check what was passed as codes.")
     return Z
+
+
+def _rows(X, name, images=True):
+    """A list becomes an array, and images (arrays of 3 or 4 dimensions) rows, with their shape."""
+    if isinstance(X, (list, tuple)):
+        X = _as_numbers(lambda: np.asarray(X), X, name)
+    ndim = getattr(X, "ndim", None)
+    if not images or sp.issparse(X) or ndim is None or ndim <= 2:
+        return X, None
+    X = np.asarray(X)
+    if X.ndim > 4:
+        raise ValueError(
+            f"X has {X.ndim} dimensions; expected (n_samples, n_features) or images "
+            "(n_samples, height, width) / (n_samples, height, width, channels)."
+        )
+    return X.reshape(X.shape[0], -1), X.shape[1:]
+
+
+def _as_numbers(validate, X, name):
+    """``validate()``, with numpy's failed conversions to float turned into errors that say why."""
+    try:
+        return validate()
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        if message.startswith(_RAGGED):
+            raise ValueError(f"{name} must be a rectangular array, but its rows have different lengths "
+                             f"(numpy: {message})") from None
+        if not message.startswith(_NOT_NUMBERS):
+            raise
+        if "NAType" in message:
+            raise ValueError(f"Input {name} contains NaN: a pandas.NA in a column of dtype object. "
+                             "Impute missing values first, e.g. with SimpleImputer.") from None
+        # The kind stays numpy's (a dict or a date is a TypeError, a word a ValueError), as
+        # scikit-learn's estimator checks expect.
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(
+            f"{name} must hold numbers{_non_numeric_columns(X)}, but {message[0].lower()}{message[1:]}. "
+            "Encode text, categorical and date features as numbers first, e.g. with OrdinalEncoder "
+            "or OneHotEncoder."
+        ) from None
+
+
+def _non_numeric_columns(X):
+    """' (non-numeric columns: ...)' for a DataFrame with such columns, else ''."""
+    dtypes = getattr(X, "dtypes", None)
+    if not hasattr(dtypes, "items"):
+        return ""
+    columns = [f"{column!r} ({dtype})" for column, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in "biuf"]
+    if not columns:
+        return ""
+    more = f" and {len(columns) - 5} more" if len(columns) > 5 else ""
+    return f" (non-numeric columns: {', '.join(columns[:5])}{more})"
+
+
+def _check_scale(estimator, X):
+    """Refuse rows so far outside the fitted data's scale that float32 networks overflow on them."""
+    if X.size == 0:
+        return
+    # Two reductions over X, no temporary of its size.
+    low, high = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+    reach = np.maximum(high - estimator.mean_, estimator.mean_ - low) / estimator.scale_
+    worst = int(np.argmax(reach))
+    if reach[worst] > _MAX_NETWORK_INPUT:
+        names = getattr(estimator, "feature_names_in_", None)
+        feature = repr(names[worst]) if names is not None else worst
+        raise ValueError(
+            f"X has values {reach[worst]:.3g} standard deviations from the mean of the data "
+            f"{type(estimator).__name__} was fitted on (feature {feature}); the float32 networks cannot "
+            "encode rows this far out of scale. Check that X is in the units the model was fitted on."
+        )
 
 
 def fit_scaling(X, *, scaling, reconstruction_loss, images):
@@ -70,8 +146,17 @@ def fit_scaling(X, *, scaling, reconstruction_loss, images):
         # lit pixel is not blown up to the weight of a busy one.
         overall = mean.mean()
         overall_std = np.sqrt(np.mean(std ** 2 + (mean - overall) ** 2))
-        return np.full(X.shape[1], overall), np.full(X.shape[1], overall_std or 1.0)
-    return mean, np.where(std > 10 * np.finfo(std.dtype).eps, std, 1.0)
+        mean, scale = np.full(X.shape[1], overall), np.full(X.shape[1], overall_std or 1.0)
+    else:
+        # Constant features keep scale 1. Constant means varying within the rounding of
+        # the mean's sum (StandardScaler's rule), not below a fixed size: features in
+        # units of 1e-30 vary as much as any others.
+        constant = std <= X.shape[0] * np.finfo(np.float64).eps * np.abs(mean)
+        scale = np.where(constant, 1.0, std)
+    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+        raise ValueError(f"X has values too large to standardise in float64 (up to {np.abs(X).max():.3g}); "
+                         "divide X by a constant first.")
+    return mean, scale
 
 
 def column_moments(X, chunk=65536):

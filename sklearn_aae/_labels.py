@@ -54,6 +54,22 @@ def encode_labels(y, n_samples, classes=None):
     y = column_or_1d(y, warn=True)
     if y.shape[0] != n_samples:
         raise ValueError(f"y has {y.shape[0]} labels but X has {n_samples} rows.")
+    if y.dtype.kind == "f":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        def is_missing(value):
+            try:
+                return value is None or bool(value != value)  # None, NaN, NaT
+            except TypeError:
+                return True  # pandas.NA: its comparisons have no truth value
+        missing = np.fromiter((is_missing(v) for v in y), dtype=bool, count=y.shape[0])
+    else:
+        missing = np.zeros(0, dtype=bool)
+    if missing.any():
+        raise ValueError(f"Input y contains missing values (NaN, None or pandas.NA) in {int(missing.sum())} of "
+                         f"{n_samples} rows; mark unlabeled rows with -1, scikit-learn's convention.")
+    if y.dtype.kind == "f" and np.isinf(y).any():
+        raise ValueError("Input y contains infinity; y must hold class labels, -1 marking unlabeled rows.")
     if y.dtype.kind == "O":
         unlabeled = np.fromiter((_is_unlabeled(v) for v in y), dtype=bool, count=y.shape[0])
     else:
@@ -174,8 +190,14 @@ class _Classes(NoLabels):
         except TypeError:
             known = np.zeros(n_samples, dtype=bool)
         if not known.all():
-            raise ValueError(f"sample() got labels {np.unique(y[~known].astype(object)).tolist()} that are not "
-                             f"among the fitted classes_ {self.classes.tolist()}.")
+            # Distinct unknown labels in the order given: sorting could fail on mixed types.
+            unknown = y[~known].astype(object).tolist()
+            try:
+                unknown = list(dict.fromkeys(unknown))
+            except TypeError:
+                pass  # unhashable labels, listed as they are
+            raise ValueError(f"sample() got labels {unknown[:10]} that are not among the fitted classes_ "
+                             f"{self.classes.tolist()}.")
         return np.searchsorted(self.classes, y)
 
     def sample(self, estimator, n_samples, y, random_state):

@@ -7,6 +7,7 @@ place, :func:`resolve_prior`.
 """
 
 import copy
+import inspect
 import numbers
 
 import numpy as np
@@ -29,7 +30,9 @@ class Prior:
 
     Subclass it and implement :meth:`_sample` to give an estimator your own latent
     shape. ``n_components`` is the dimension of the samples; leave it ``None`` to take the
-    estimator's ``n_components`` when fitting.
+    estimator's ``n_components`` when fitting. :meth:`sample` checks every draw of
+    ``_sample``: an array of real numbers, all finite, of shape ``(n_samples,
+    n_components)``; anything else is an error that names the prior.
 
     Parameters
     ----------
@@ -87,21 +90,63 @@ class Prior:
                 f"{type(self).__name__} has n_components=None: set it, or pass the prior "
                 "to an estimator, which sets it to the estimator's n_components."
             )
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 0:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 0:
             raise ValueError(f"n_samples must be a non-negative integer, got {n_samples!r}.")
+        n_samples = int(n_samples)
         if y is not None:
             y = self._check_y(y, n_samples)
         rng = check_random_state(random_state)
-        Z = np.asarray(self._sample(int(n_samples), y, rng), dtype=np.float64)
-        if Z.shape != (n_samples, self.n_components):
-            raise ValueError(
-                f"{type(self).__name__} returned samples of shape {Z.shape}; expected "
-                f"({n_samples}, {self.n_components})."
-            )
-        return Z
+        return self._check_samples(self._sample(n_samples, y, rng), n_samples)
 
     def _sample(self, n_samples, y, rng):
         raise NotImplementedError(f"{type(self).__name__} must implement _sample.")
+
+    def _name(self):
+        """How errors name this prior."""
+        return type(self).__name__
+
+    def _check_samples(self, Z, n_samples):
+        """The samples of one draw as float64, or an error that names the prior and the fault.
+
+        Every draw is checked: the cost, a pass over the block of samples, is small next
+        to the networks' work on it, and a NaN from the prior would otherwise surface
+        epochs later as a diverged training.
+        """
+        if Z is None:
+            raise TypeError(f"The prior {self._name()} returned None instead of an array of samples.")
+        try:
+            Z = np.asarray(Z)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"The prior {self._name()} returned a {type(Z).__name__} that is not an array of "
+                            f"numbers: {error}") from None
+        if Z.dtype.kind == "O":
+            try:
+                Z = Z.astype(np.float64)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"The prior {self._name()} returned values that are not numbers (an array "
+                                f"of dtype object): {error}") from None
+        if Z.dtype.kind not in "biuf":
+            what = {"c": "complex numbers", "U": "strings", "S": "bytes"}.get(Z.dtype.kind,
+                                                                           f"values of dtype {Z.dtype}")
+            raise TypeError(f"The prior {self._name()} returned {what}; samples must be real numbers.")
+        if Z.shape != (n_samples, self.n_components):
+            raise ValueError(
+                f"The prior {self._name()} returned samples of shape {Z.shape}; expected "
+                f"({n_samples}, {self.n_components})."
+            )
+        Z = Z.astype(np.float64, copy=False)
+        finite = np.isfinite(Z)
+        if not finite.all():
+            n_bad = int(np.count_nonzero(~finite.all(axis=1)))
+            raise ValueError(f"The prior {self._name()} returned samples with NaN or infinity in {n_bad} of "
+                             f"{n_samples} rows; samples must be finite.")
+        return Z
+
+    def _check_definition(self):
+        """Refuse, before any draw, a prior that cannot sample."""
+        if type(self)._sample is Prior._sample and type(self).sample is Prior.sample:
+            raise TypeError(f"{self._name()} must implement _sample(self, n_samples, y, rng), which returns "
+                            "an array of shape (n_samples, n_components).")
 
     def _check_y(self, y, n_samples):
         if self.n_classes is None:
@@ -344,8 +389,33 @@ class CallablePrior(Prior):
         super().__init__(n_components)
         self.func = func
 
+    def _name(self):
+        return f"callable {getattr(self.func, '__qualname__', None) or repr(self.func)}"
+
     def _sample(self, n_samples, y, rng):
-        return self.func(n_samples, rng)
+        try:
+            return self.func(n_samples, rng)
+        except MemoryError:
+            raise
+        except Exception as error:
+            # The user's function failed: say which, keep its type where it is one of ours.
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(f"The prior {self._name()} raised {type(error).__name__} when called as "
+                       f"func(n_samples={n_samples}, random_state): {error}") from error
+
+    def _check_definition(self):
+        if not callable(self.func):
+            raise TypeError(f"CallablePrior needs a callable func(n_samples, random_state), got "
+                            f"{type(self.func).__name__}.")
+        try:
+            signature = inspect.signature(self.func)
+        except (TypeError, ValueError):
+            return  # some builtins cannot be inspected: they are checked on their first call
+        try:
+            signature.bind(0, None)
+        except TypeError:
+            raise TypeError(f"The prior {self._name()} must take two arguments, func(n_samples, random_state), "
+                            f"but its signature is {signature}.") from None
 
 
 _PRIORS = {
@@ -395,6 +465,8 @@ def resolve_prior(prior, n_components, n_classes=None):
         resolved = _PRIORS[prior](n_components, **({regions: n_classes} if regions else {}))
     elif isinstance(prior, Prior):
         resolved = copy.deepcopy(prior)
+    elif isinstance(prior, type) and issubclass(prior, Prior):
+        raise TypeError(f"prior={prior.__name__} is a class; pass an instance, {prior.__name__}(), or a name.")
     elif callable(prior):
         resolved = CallablePrior(prior, n_components)
     else:
@@ -408,4 +480,5 @@ def resolve_prior(prior, n_components, n_classes=None):
             "prior's n_components=None."
         )
     resolved._check_n_components()
+    resolved._check_definition()
     return resolved
