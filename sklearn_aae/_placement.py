@@ -14,6 +14,8 @@ from ._neighbors import import_umap
 
 # Elements of one block of query-to-training distances: bounds transform's memory.
 _DISTANCE_BLOCK = 1 << 24
+# Rows with entries beyond this are rescaled before distances are taken (see __init__).
+_LARGEST_UNSCALED = 2.0 ** 60
 
 
 class NeighborPlacement:
@@ -56,7 +58,11 @@ class NeighborPlacement:
 
     def __init__(self, X_train, codes, *, n_neighbors, a, b, code_scale, negative_sample_rate, steps=20,
                  learning_rate=0.1):
-        self.X_train = np.ascontiguousarray(X_train, dtype=np.float32)
+        # Distances are taken in float32, whose squares overflow past about 1e19: rows that
+        # large are measured in a unit of a power of two, which rescales them exactly.
+        largest = float(np.abs(X_train).max(initial=0.0))
+        self.unit = 2.0 ** math.floor(math.log2(largest)) if largest > _LARGEST_UNSCALED else 1.0
+        self.X_train = np.ascontiguousarray(np.asarray(X_train) / self.unit, dtype=np.float32)
         self.codes = np.ascontiguousarray(np.asarray(codes) / code_scale, dtype=np.float32)
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
         self.a, self.b = a, b
@@ -98,7 +104,8 @@ class NeighborPlacement:
         far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :]  # (steps, n_components, 1, m)
         out = np.empty((X.shape[0], codes.shape[1]))
         for start in range(0, X.shape[0], chunk_size):
-            chunk = torch.as_tensor(np.asarray(X[start:start + chunk_size], dtype=np.float32), device=device)
+            chunk = torch.as_tensor(np.asarray(X[start:start + chunk_size] / self.unit, dtype=np.float32),
+                                    device=device)
             distances, nearest = self._nearest(chunk, X_train, squared_norms)
             Z = self._optimise(codes, distances, nearest, far_codes)
             out[start:start + chunk.shape[0]] = Z.cpu().numpy() * self.code_scale
