@@ -24,34 +24,34 @@ def make_alae(make_estimator):
 
 
 @pytest.fixture(scope="module")
-def fitted(make_alae, spread_blobs):
+def fitted_alae(make_alae, spread_blobs):
     """A 3-D embedding of the first 400 rows, z in 5 dimensions; the last 200 are new rows."""
     X, _ = spread_blobs
     return make_alae(n_components=3, latent_dim=5, max_iter=20).fit(X[:400])
 
 
-def test_networks_and_dimensions(fitted):
-    assert fitted.prior_.n_components == 5  # z lives in latent_dim dimensions
-    assert fitted.mapping_(torch.zeros(2, 5)).shape == (2, 3)  # F: z -> w
-    assert fitted.generator_(torch.zeros(2, 3)).shape == (2, 10)  # G: w -> x
-    assert fitted.encoder_(torch.zeros(2, 10)).shape == (2, 3)  # E: x -> w
-    assert fitted.discriminator_(torch.zeros(2, 3)).shape == (2, 1)  # D: w -> score
-    n_mapping_layers = sum(isinstance(m, torch.nn.Linear) for m in fitted.mapping_)
+def test_networks_and_dimensions(fitted_alae):
+    assert fitted_alae.prior_.n_components == 5  # z lives in latent_dim dimensions
+    assert fitted_alae.mapping_(torch.zeros(2, 5)).shape == (2, 3)  # F: z -> w
+    assert fitted_alae.generator_(torch.zeros(2, 3)).shape == (2, 10)  # G: w -> x
+    assert fitted_alae.encoder_(torch.zeros(2, 10)).shape == (2, 3)  # E: x -> w
+    assert fitted_alae.discriminator_(torch.zeros(2, 3)).shape == (2, 1)  # D: w -> score
+    n_mapping_layers = sum(isinstance(m, torch.nn.Linear) for m in fitted_alae.mapping_)
     assert n_mapping_layers == 3
 
 
-def test_methods_are_the_papers_maps(fitted, spread_blobs):
+def test_methods_are_the_papers_maps(fitted_alae, spread_blobs):
     X, _ = spread_blobs
-    Xs = torch.as_tensor((X[:20] - fitted.mean_) / fitted.scale_, dtype=torch.float32)
+    Xs = torch.as_tensor((X[:20] - fitted_alae.mean_) / fitted_alae.scale_, dtype=torch.float32)
     with torch.no_grad():
-        W = fitted.encoder_(Xs)
-        np.testing.assert_allclose(fitted.transform(X[:20]), W.numpy(), rtol=1e-5, atol=1e-6)
-        X_back = fitted.generator_(W).numpy() * fitted.scale_ + fitted.mean_
-        np.testing.assert_allclose(fitted.inverse_transform(W.numpy()), X_back, rtol=1e-5, atol=1e-4)
-        Z = fitted.prior_.sample(4, random_state=0)
+        W = fitted_alae.encoder_(Xs)
+        np.testing.assert_allclose(fitted_alae.transform(X[:20]), W.numpy(), rtol=1e-5, atol=1e-6)
+        X_back = fitted_alae.generator_(W).numpy() * fitted_alae.scale_ + fitted_alae.mean_
+        np.testing.assert_allclose(fitted_alae.inverse_transform(W.numpy()), X_back, rtol=1e-5, atol=1e-4)
+        Z = fitted_alae.prior_.sample(4, random_state=0)
         # sample() uses the moving averages of F and G (ema_decay=0.99 by default).
-        generated = fitted.generator_ema_(fitted.mapping_ema_(torch.as_tensor(Z, dtype=torch.float32)))
-    np.testing.assert_allclose(fitted.sample(4, random_state=0), generated.numpy() * fitted.scale_ + fitted.mean_,
+        generated = fitted_alae.generator_ema_(fitted_alae.mapping_ema_(torch.as_tensor(Z, dtype=torch.float32)))
+    np.testing.assert_allclose(fitted_alae.sample(4, random_state=0), generated.numpy() * fitted_alae.scale_ + fitted_alae.mean_,
                                rtol=1e-5, atol=1e-4)
 
 
@@ -63,18 +63,18 @@ def _relative_cycle_error(alae):
 
 
 @pytest.mark.slow
-def test_latent_cycle_is_learned(fitted, make_alae, spread_blobs):
+def test_latent_cycle_is_learned(fitted_alae, make_alae, spread_blobs):
     """E(G(w)) ≈ w for generated w = F(z): G and E become inverse maps (relative to w's spread)."""
     X, _ = spread_blobs
     barely = make_alae(n_components=3, latent_dim=5, max_iter=1).fit(X[:400])
-    assert _relative_cycle_error(fitted) < 0.2
-    assert _relative_cycle_error(fitted) < 0.5 * _relative_cycle_error(barely)
+    assert _relative_cycle_error(fitted_alae) < 0.2
+    assert _relative_cycle_error(fitted_alae) < 0.5 * _relative_cycle_error(barely)
 
 
 @pytest.mark.slow
-def test_embedding_separates_clusters_of_new_rows(fitted, spread_blobs):
+def test_embedding_separates_clusters_of_new_rows(fitted_alae, spread_blobs):
     X, y = spread_blobs
-    assert heldout_knn_accuracy(fitted.transform(X[:400]), y[:400], fitted.transform(X[400:]), y[400:]) > 0.9
+    assert heldout_knn_accuracy(fitted_alae.transform(X[:400]), y[:400], fitted_alae.transform(X[400:]), y[400:]) > 0.9
 
 
 def _real_slope(alae, X):
