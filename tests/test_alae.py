@@ -51,8 +51,8 @@ def test_methods_are_the_papers_maps(fitted_alae, spread_blobs):
         Z = fitted_alae.prior_.sample(4, random_state=0)
         # sample() uses the moving averages of F and G (ema_decay=0.99 by default).
         generated = fitted_alae.generator_ema_(fitted_alae.mapping_ema_(torch.as_tensor(Z, dtype=torch.float32)))
-    np.testing.assert_allclose(fitted_alae.sample(4, random_state=0), generated.numpy() * fitted_alae.scale_ + fitted_alae.mean_,
-                               rtol=1e-5, atol=1e-4)
+    expected = generated.numpy() * fitted_alae.scale_ + fitted_alae.mean_
+    np.testing.assert_allclose(fitted_alae.sample(4, random_state=0), expected, rtol=1e-5, atol=1e-4)
 
 
 def _relative_cycle_error(alae):

@@ -21,7 +21,7 @@ def overlapping_blobs():
 
 
 @pytest.fixture(scope="module")
-def make_aae(make_estimator):
+def make_label_aae(make_estimator):
     # Smaller batches and a faster rate than the suite's defaults: more updates per
     # epoch for the label machinery; every epoch counts (no tol).
     return functools.partial(make_estimator, AdversarialAutoencoder, batch_size=32, learning_rate_init=2e-3,
@@ -44,19 +44,19 @@ def _placement(model, Z, y):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("prior", ["gaussian_mixture", "swiss_roll"])
-def test_prior_mode_places_each_class_in_its_region(make_aae, overlapping_blobs, prior):
+def test_prior_mode_places_each_class_in_its_region(make_label_aae, overlapping_blobs, prior):
     X, y = overlapping_blobs
-    model = make_aae(prior=prior, max_iter=50).fit(X, y)
+    model = make_label_aae(prior=prior, max_iter=50).fit(X, y)
     assert model.label_mode_ == "prior"
     assert model.prior_.n_classes == 4  # adapted from the default 10 regions
     assert _placement(model, model.transform(X), y) > 0.9
 
 
 @pytest.mark.slow
-def test_prior_mode_with_unlabeled_rows(make_aae, overlapping_blobs, judge):
+def test_prior_mode_with_unlabeled_rows(make_label_aae, overlapping_blobs, judge):
     X, y = overlapping_blobs
     y_partial = np.where(np.random.RandomState(0).rand(len(y)) < 0.5, -1, y)
-    model = make_aae(prior="gaussian_mixture", max_iter=50).fit(X, y_partial)
+    model = make_label_aae(prior="gaussian_mixture", max_iter=50).fit(X, y_partial)
     np.testing.assert_array_equal(model.classes_, [0, 1, 2, 3])
     assert _placement(model, model.transform(X), y) > 0.9
     assert np.mean(judge.predict(model.sample(100, y=2, random_state=0)) == 2) > 0.9
@@ -64,10 +64,10 @@ def test_prior_mode_with_unlabeled_rows(make_aae, overlapping_blobs, judge):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label_mode", ["conditional", "categorical"])
-def test_sample_generates_the_requested_class(make_aae, overlapping_blobs, judge, label_mode):
+def test_sample_generates_the_requested_class(make_label_aae, overlapping_blobs, judge, label_mode):
     X, y = overlapping_blobs
     # A stronger discriminator keeps the class out of the code, so the label decides it.
-    model = make_aae(label_mode=label_mode, max_iter=25, adversarial_weight=1.0,
+    model = make_label_aae(label_mode=label_mode, max_iter=25, adversarial_weight=1.0,
                      discriminator_layer_sizes=(64, 64)).fit(X, y)
     for k in model.classes_:
         assert np.mean(judge.predict(model.sample(50, y=k, random_state=0)) == k) > 0.9
@@ -77,12 +77,12 @@ def test_sample_generates_the_requested_class(make_aae, overlapping_blobs, judge
 
 
 @pytest.mark.slow
-def test_conditional_codes_carry_no_class(make_aae, overlapping_blobs):
+def test_conditional_codes_carry_no_class(make_label_aae, overlapping_blobs):
     """The decoder gets the class, so the code needs none: classes overlap in code space."""
     X, y = overlapping_blobs
-    conditional = make_aae(label_mode="conditional", max_iter=50, adversarial_weight=3.0,
+    conditional = make_label_aae(label_mode="conditional", max_iter=50, adversarial_weight=3.0,
                            discriminator_layer_sizes=(64, 64)).fit(X, y)
-    plain = make_aae(max_iter=50).fit(X)
+    plain = make_label_aae(max_iter=50).fit(X)
 
     def knn_accuracy(Z):
         return KNeighborsClassifier(5).fit(Z[::2], y[::2]).score(Z[1::2], y[1::2])
@@ -92,10 +92,10 @@ def test_conditional_codes_carry_no_class(make_aae, overlapping_blobs):
 
 
 @pytest.mark.slow
-def test_categorical_semi_supervised_predict(make_aae, overlapping_blobs):
+def test_categorical_semi_supervised_predict(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
     y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)  # 10 % labels
-    model = make_aae(label_mode="categorical", max_iter=20).fit(X, y_partial)
+    model = make_label_aae(label_mode="categorical", max_iter=20).fit(X, y_partial)
     proba = model.predict_proba(X)
     assert proba.shape == (len(X), 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
@@ -106,9 +106,9 @@ def test_categorical_semi_supervised_predict(make_aae, overlapping_blobs):
 
 
 @pytest.mark.slow
-def test_n_clusters_clusters_without_labels(make_aae, overlapping_blobs):
+def test_n_clusters_clusters_without_labels(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
-    model = make_aae(n_clusters=4, max_iter=25).fit(X)
+    model = make_label_aae(n_clusters=4, max_iter=25).fit(X)
     clusters = model.predict(X)
     np.testing.assert_array_equal(model.classes_, np.arange(4))
     assert set(clusters) <= set(range(4))
@@ -116,52 +116,52 @@ def test_n_clusters_clusters_without_labels(make_aae, overlapping_blobs):
     assert model.sample(3, y=1, random_state=0).shape == (3, 8)
 
 
-def test_a_clusterer_ignores_y(make_aae, overlapping_blobs):
+def test_a_clusterer_ignores_y(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
     # Like KMeans.
-    with_y = make_aae(n_clusters=4, max_iter=2).fit(X, y)
-    without_y = make_aae(n_clusters=4, max_iter=2).fit(X)
+    with_y = make_label_aae(n_clusters=4, max_iter=2).fit(X, y)
+    without_y = make_label_aae(n_clusters=4, max_iter=2).fit(X)
     np.testing.assert_array_equal(with_y.predict_proba(X), without_y.predict_proba(X))
 
 
-def test_string_labels(make_aae, overlapping_blobs):
+def test_string_labels(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
     names = np.array(["ant", "bee", "cat", "dog"], dtype=object)[y]
     names[::3] = -1  # unlabeled, as for SelfTrainingClassifier
-    model = make_aae(label_mode="categorical", max_iter=2).fit(X, names)
+    model = make_label_aae(label_mode="categorical", max_iter=2).fit(X, names)
     assert model.classes_.tolist() == ["ant", "bee", "cat", "dog"]
     assert set(model.predict(X[:20])) <= {"ant", "bee", "cat", "dog"}
     assert model.sample(2, y="cat").shape == (2, 8)
-    prior_mode = make_aae(prior="swiss_roll", max_iter=2).fit(X, names.astype(str))
+    prior_mode = make_label_aae(prior="swiss_roll", max_iter=2).fit(X, names.astype(str))
     assert prior_mode.classes_.tolist() == ["ant", "bee", "cat", "dog"]  # '-1' marks unlabeled too
 
 
 @pytest.mark.parametrize("label_mode", ["prior", "conditional", "categorical"])
-def test_without_labels_nothing_changes(make_aae, overlapping_blobs, label_mode):
+def test_without_labels_nothing_changes(make_label_aae, overlapping_blobs, label_mode):
     X, y = overlapping_blobs
-    reference = make_aae(prior="gaussian_mixture", max_iter=2).fit(X).transform(X)
+    reference = make_label_aae(prior="gaussian_mixture", max_iter=2).fit(X).transform(X)
     for labels in [None, np.full(len(y), -1)]:
-        model = make_aae(prior="gaussian_mixture", label_mode=label_mode, max_iter=2)
+        model = make_label_aae(prior="gaussian_mixture", label_mode=label_mode, max_iter=2)
         np.testing.assert_array_equal(model.fit(X, labels).transform(X), reference)
         assert model.label_mode_ is None and not hasattr(model, "classes_")
         assert not hasattr(model, "predict")
 
 
-def test_pickle_keeps_the_labels(make_aae, overlapping_blobs):
+def test_pickle_keeps_the_labels(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
-    model = make_aae(label_mode="categorical", max_iter=2).fit(X, y)
+    model = make_label_aae(label_mode="categorical", max_iter=2).fit(X, y)
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(restored.sample(3, y=1, random_state=0), model.sample(3, y=1, random_state=0))
 
 
-def test_partial_fit_ignores_labels(make_aae, overlapping_blobs):
+def test_partial_fit_ignores_labels(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
-    model = make_aae(label_mode="conditional", max_iter=1).fit(X, y)
+    model = make_label_aae(label_mode="conditional", max_iter=1).fit(X, y)
     model.partial_fit(X[:50], np.full(50, 7))  # unlabeled rows for the fitted label model
     np.testing.assert_array_equal(model.classes_, [0, 1, 2, 3])
-    assert make_aae(label_mode="conditional").partial_fit(X, y).label_mode_ is None
-    refit = make_aae(label_mode="conditional", warm_start=True, max_iter=1).fit(X, y)
+    assert make_label_aae(label_mode="conditional").partial_fit(X, y).label_mode_ is None
+    refit = make_label_aae(label_mode="conditional", warm_start=True, max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match=r"labels \[7\] not seen in the first fit"):
         refit.fit(X[:10], np.full(10, 7))
 
@@ -170,19 +170,19 @@ def test_partial_fit_ignores_labels(make_aae, overlapping_blobs):
     (dict(label_mode="conditional"), lambda y: y + 0.5, "Unknown label type"),
     (dict(prior=GaussianMixturePrior(n_modes=3)), lambda y: y, "only 3 class regions"),
 ], ids=["float-labels", "more-classes-than-regions"])
-def test_bad_labels_at_fit(make_aae, overlapping_blobs, params, labels, match):
+def test_bad_labels_at_fit(make_label_aae, overlapping_blobs, params, labels, match):
     X, y = overlapping_blobs
     with pytest.raises(ValueError, match=match):
-        make_aae(max_iter=1, **params).fit(X, labels(y))
+        make_label_aae(max_iter=1, **params).fit(X, labels(y))
 
 
 @pytest.fixture(scope="module")
-def label_models(make_estimator, make_aae, overlapping_blobs):
+def label_models(make_estimator, make_label_aae, overlapping_blobs):
     """One-epoch models: fitted without labels, with a conditional decoder, and an ALAE
     given labels (which it ignores)."""
     X, y = overlapping_blobs
-    return {"plain": make_aae(max_iter=1).fit(X),
-            "conditional": make_aae(label_mode="conditional", max_iter=1).fit(X, y),
+    return {"plain": make_label_aae(max_iter=1).fit(X),
+            "conditional": make_label_aae(label_mode="conditional", max_iter=1).fit(X, y),
             "alae": make_estimator(ALAE, max_iter=1).fit(X, y)}
 
 
@@ -205,16 +205,16 @@ def test_predict_needs_a_class_head(label_models, overlapping_blobs):
     assert not hasattr(label_models["conditional"], "predict_proba")
 
 
-def test_labels_a_prior_without_regions_cannot_use_are_ignored(make_aae, overlapping_blobs):
+def test_labels_a_prior_without_regions_cannot_use_are_ignored(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
     with pytest.warns(UserWarning, match="y is ignored: label_mode='prior'"):
-        ignored = make_aae(prior="gaussian", max_iter=1).fit(X, y)
+        ignored = make_label_aae(prior="gaussian", max_iter=1).fit(X, y)
     assert ignored.label_mode_ is None and not hasattr(ignored, "classes_")
 
 
-def test_prior_samples_by_class_in_classes_order(make_aae, overlapping_blobs):
+def test_prior_samples_by_class_in_classes_order(make_label_aae, overlapping_blobs):
     X, y = overlapping_blobs
-    model = make_aae(prior="gaussian_mixture", max_iter=1).fit(X, y + 10)
+    model = make_label_aae(prior="gaussian_mixture", max_iter=1).fit(X, y + 10)
     Z = model.prior_.sample(200, y=np.full(200, 2), random_state=0)
     angle = np.arctan2(Z[:, 1], Z[:, 0]) % (2 * np.pi)
     # Class 12 is the third of classes_ = [10, 11, 12, 13]: the component at angle π.
@@ -225,7 +225,7 @@ def test_prior_samples_by_class_in_classes_order(make_aae, overlapping_blobs):
 
 
 @pytest.mark.slow
-def test_class_head_is_smoothed_along_the_neighbour_graph(make_aae):
+def test_class_head_is_smoothed_along_the_neighbour_graph(make_label_aae):
     # With n_neighbors and a class head, the class probabilities of the two ends of the
     # graph's edges are pulled together: their disagreement (loss_history_
     # ['neighbor_classes']) ends far lower than with neighbor_class_weight=0.
@@ -237,7 +237,7 @@ def test_class_head_is_smoothed_along_the_neighbour_graph(make_aae):
         y_partial[rng.choice(np.flatnonzero(y == c), 3, replace=False)] = c
     disagreement = {}
     for weight in (0.0, 30.0):
-        model = make_aae(label_mode="categorical", n_components=2, n_neighbors=10, neighbor_class_weight=weight,
+        model = make_label_aae(label_mode="categorical", n_components=2, n_neighbors=10, neighbor_class_weight=weight,
                          classification_weight=3.0, max_iter=60).fit(X, y_partial)
         history = model.loss_history_["neighbor_classes"]
         assert len(history) == 60
