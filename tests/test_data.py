@@ -8,11 +8,12 @@ import scipy.sparse as sp
 import torch
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._data import TrainingData, column_moments
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_column_moments_match_numpy(dtype):
+    from sklearn_aae._data import column_moments
+
     X = np.random.default_rng(0).normal(loc=1e3, scale=[1.0, 1e-3, 50.0], size=(1000, 3)).astype(dtype)
     mean, std = column_moments(X, chunk=64)  # many chunks, a ragged last one
     assert mean.dtype == std.dtype == np.float64
@@ -22,6 +23,8 @@ def test_column_moments_match_numpy(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_training_rows_are_a_view_on_the_cpu(dtype):
+    from sklearn_aae._data import TrainingData
+
     X = np.random.default_rng(0).normal(size=(50, 4)).astype(dtype)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     labels = np.arange(50) % 3

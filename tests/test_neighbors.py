@@ -8,11 +8,12 @@ import torch
 from sklearn.datasets import load_digits
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._neighbors import NeighborGraph, neighbor_class_consistency
 from sklearn_aae.metrics import heldout_knn_accuracy
 
 
 def _graph(X, n_neighbors):
+    from sklearn_aae._neighbors import NeighborGraph
+
     return NeighborGraph(X, n_neighbors, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
 
@@ -89,6 +90,8 @@ def test_a_row_drawn_twice_is_not_its_own_non_edge():
 
 
 def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
+    from sklearn_aae._neighbors import neighbor_class_consistency
+
     logits = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
     assert neighbor_class_consistency(logits, logits.clone()).item() == pytest.approx(0.0, abs=1e-6)
     head = torch.randn(5, 3, generator=torch.Generator().manual_seed(1)).requires_grad_()
@@ -110,6 +113,14 @@ def test_graph_loss_decreases_and_is_recorded(Estimator, make_estimator, blobs):
     history = est.loss_history_["neighbors"]
     assert len(history) == est.n_iter_ == len(est.loss_curve_)
     assert np.mean(history[-3:]) < 0.5 * history[0]
+
+
+def test_the_fitted_model_keeps_no_graph(Estimator, make_estimator, blobs):
+    from sklearn_aae._neighbors import NeighborGraph
+
+    # The graph is training-time state.
+    est = make_estimator(Estimator, n_neighbors=10, max_iter=1).fit(blobs[0])
+    assert not any(isinstance(value, NeighborGraph) for value in vars(est).values())
 
 
 def test_off_by_default_and_unchanged(Estimator, make_estimator, blobs):
@@ -180,8 +191,6 @@ def test_more_neighbours_than_rows(Estimator, make_estimator):
 def test_pickle_round_trip(Estimator, make_estimator, blobs):
     X = blobs[0]
     est = make_estimator(Estimator, n_neighbors=10, max_iter=3).fit(X)
-    # The graph is training-time state: the fitted model keeps none.
-    assert not any(isinstance(value, NeighborGraph) for value in vars(est).values())
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.transform(X), est.transform(X))
     # It keeps training after reloading, the graph loss with it.

@@ -12,9 +12,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.neighbors import NearestNeighbors
 
-import sklearn_aae._placement as placement_module
 from sklearn_aae import ALAE, AdversarialAutoencoder
-from sklearn_aae._placement import NeighborPlacement
 
 PLACEMENT = dict(n_neighbors=10, max_iter=5, transform_mode="neighbors")
 
@@ -26,6 +24,8 @@ def placed(request, make_estimator, blobs):
 
 
 def _placement(X_train, codes, **params):
+    from sklearn_aae._placement import NeighborPlacement
+
     return NeighborPlacement(X_train, codes, **{**dict(n_neighbors=10, a=1.6, b=0.9, code_scale=0.5,
                                                        negative_sample_rate=5), **params})
 
@@ -95,6 +95,8 @@ def test_neighbor_transform_on_cuda_matches_the_cpu(make_estimator, blobs, cuda)
 
 
 def test_distances_in_blocks_change_nothing(blobs, monkeypatch):
+    import sklearn_aae._placement as placement_module
+
     X = blobs[0]
     placement = _placement(X[:200], np.random.RandomState(0).normal(size=(200, 2)))
     Z = placement.transform(X[200:], torch.device("cpu"), chunk_size=64)
