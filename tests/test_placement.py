@@ -94,14 +94,13 @@ def test_neighbor_transform_on_cuda_matches_the_cpu(make_estimator, blobs, cuda)
     np.testing.assert_allclose(est.transform(X), Z, atol=1e-3)
 
 
-def test_distances_in_blocks_change_nothing(blobs, monkeypatch):
+def test_distances_in_blocks_change_nothing(placed, blobs, monkeypatch):
     import sklearn_aae._placement as placement_module
 
     X = blobs[0]
-    placement = _placement(X[:200], np.random.RandomState(0).normal(size=(200, 2)))
-    Z = placement.transform(X[200:], torch.device("cpu"), chunk_size=64)
-    monkeypatch.setattr(placement_module, "_DISTANCE_BLOCK", 7 * 200)  # 7 rows per block
-    np.testing.assert_allclose(placement.transform(X[200:], torch.device("cpu"), chunk_size=64), Z, atol=1e-5)
+    Z = placed.transform(X)
+    monkeypatch.setattr(placement_module, "_DISTANCE_BLOCK", 7 * len(X))  # 7 rows per block
+    np.testing.assert_allclose(placed.transform(X), Z, atol=1e-5)
 
 
 def test_placement_starts_where_umap_learns_transform_starts(blobs):
