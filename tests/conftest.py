@@ -1,25 +1,66 @@
+"""Fixtures shared by the test files. Fixtures only: test files import nothing from here."""
+
 import pytest
-from sklearn.datasets import make_blobs
+import torch
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.model_selection import train_test_split
 
 from sklearn_aae import ALAE, AdversarialAutoencoder
 
-# Small networks: the contract tests check behaviour, not embedding quality.
-FAST = dict(hidden_layer_sizes=(32, 32), discriminator_layer_sizes=(32,), batch_size=64)
 
-# Every estimator class that shares the base contract; ALAE joins this list.
-ESTIMATORS = [AdversarialAutoencoder, ALAE]
+@pytest.fixture(scope="session")
+def fast_params():
+    """Small networks and a fixed seed: the one set of fast parameters of the suite.
+
+    Tests that need something else (more epochs, wider networks, smaller batches) pass it
+    to ``make_estimator`` beside these, so every deviation is written where it is used.
+    """
+    return dict(hidden_layer_sizes=(32, 32), discriminator_layer_sizes=(32,), batch_size=64, max_iter=20,
+                random_state=0)
 
 
-def make_estimator(cls, **params):
-    return cls(**{**FAST, "max_iter": 20, "random_state": 0, **params})
+@pytest.fixture(scope="session")
+def make_estimator(fast_params):
+    """``make_estimator(Estimator, **params)``: an unfitted estimator with the fast parameters."""
+
+    def make(Estimator, **params):
+        return Estimator(**{**fast_params, **params})
+
+    return make
 
 
-@pytest.fixture(params=ESTIMATORS, ids=lambda c: c.__name__)
+@pytest.fixture(params=[AdversarialAutoencoder, ALAE], ids=lambda cls: cls.__name__)
 def Estimator(request):
+    """Every estimator class that shares the base contract."""
     return request.param
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def blobs():
-    X, y = make_blobs(n_samples=300, n_features=8, centers=4, random_state=0)
-    return X, y
+    """300 rows of 8 features in 4 well-separated classes: the suite's tabular data."""
+    return make_blobs(n_samples=300, n_features=8, centers=4, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def digits_split():
+    """``X_train, X_test, y_train, y_test``: 1,000 digits (8 × 8 pixels as 64 columns),
+    split 70/30, stratified, seed 0."""
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X[:1000], y[:1000], test_size=0.3, stratify=y[:1000], random_state=0)
+
+
+@pytest.fixture(scope="module", params=[AdversarialAutoencoder, ALAE], ids=lambda cls: cls.__name__)
+def fitted(request, blobs, make_estimator):
+    """Each estimator fitted for 30 epochs on ``blobs``, once per test module.
+
+    Shared between tests: a test that trains it further or changes its parameters must
+    work on a copy (``copy.deepcopy`` or a pickle round trip).
+    """
+    return make_estimator(request.param, max_iter=30).fit(blobs[0])
+
+
+@pytest.fixture
+def cuda():
+    """Skips the test unless a CUDA GPU is present."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")

@@ -1,10 +1,12 @@
-"""scikit-learn's own estimator checks, over several prior/encoder combinations."""
+"""scikit-learn's own estimator checks, for both estimators over several prior/encoder/option
+combinations."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae import ALAE, AdversarialAutoencoder
 
-# Small networks and few epochs: the checks test the contract, not the quality.
+# Small networks and few epochs: the checks test the contract, not the quality. (The
+# checks clone each estimator, so a fixture could not supply these.)
 _FAST = dict(hidden_layer_sizes=(16,), discriminator_layer_sizes=(16,), max_iter=3, batch_size=32)
 
 ESTIMATORS = [
@@ -19,6 +21,11 @@ ESTIMATORS = [
     AdversarialAutoencoder(label_mode="conditional", **_FAST),
     AdversarialAutoencoder(label_mode="categorical", encoder="gaussian", **_FAST),
     AdversarialAutoencoder(n_clusters=3, encoder="universal", **_FAST),
+    ALAE(**_FAST),
+    ALAE(n_neighbors=5, **_FAST),
+    # The prior shapes z (latent_dim dimensions), not the embedding: a 1-D embedding of a
+    # 3-D mixture is fine.
+    ALAE(prior="gaussian_mixture", latent_dim=3, early_stopping=True, **_FAST),
 ]
 
 
@@ -37,7 +44,9 @@ def _expected_failed_checks(estimator):
     if estimator.transform_mode == "neighbors":
         reason = "the check calls partial_fit, which transform_mode='neighbors' refuses with a clear ValueError"
         return {name: reason for name in ("check_fit_score_takes_y", "check_n_features_in_after_fitting")}
-    if estimator.prior in ("gaussian_mixture", "swiss_roll"):
+    # ALAE's prior lives in latent_dim dimensions, n_components' unless latent_dim is set.
+    prior_dimension_follows = not isinstance(estimator, ALAE) or estimator.latent_dim is None
+    if estimator.prior in ("gaussian_mixture", "swiss_roll") and prior_dimension_follows:
         reason = f"the check sets n_components=1; prior={estimator.prior!r} needs 2 dimensions"
         return {name: reason for name in _ONE_COMPONENT_CHECKS}
     if estimator.prior == "categorical":

@@ -6,22 +6,25 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
-import sklearn_aae._graph as graph_module
-from sklearn_aae import ALAE, AdversarialAutoencoder
-from sklearn_aae._graph import NeighborGraph
+from sklearn_aae import AdversarialAutoencoder
 from sklearn_aae.metrics import heldout_knn_accuracy
 
-from conftest import ESTIMATORS, make_estimator
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def _graph(X, n_neighbors):
+    from sklearn_aae._neighbors import NeighborGraph
+
+    return NeighborGraph(X, n_neighbors, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                         random_state=np.random.RandomState(0), device=torch.device("cpu"))
+
+
+def _softplus(x):
+    return np.log1p(np.exp(x))
 
 
 def test_graph_is_umaps_fuzzy_graph_as_weighted_edges(blobs):
     X = blobs[0]
-    graph = NeighborGraph(X, 10, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
-                          random_state=np.random.RandomState(0), device=torch.device("cpu"))
+    graph = _graph(X, 10)
     # The fuzzy union is symmetric, holds no self-loops, and keeps O(n·k) edges.
     edges = set(zip(graph.head.tolist(), graph.tail.tolist()))
     assert edges == {(j, i) for i, j in edges}
@@ -37,8 +40,7 @@ def test_graph_build_keeps_torchs_thread_count():
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        NeighborGraph(load_digits().data, 15, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
-                      random_state=np.random.RandomState(0), device=torch.device("cpu"))
+        _graph(load_digits().data, 15)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
@@ -46,9 +48,7 @@ def test_graph_build_keeps_torchs_thread_count():
 
 def _two_pairs_graph():
     # Rows 0-1 and rows 2-3 are each other's nearest neighbours, the pairs far apart.
-    X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0]])
-    return NeighborGraph(X, 2, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
-                         random_state=np.random.RandomState(0), device=torch.device("cpu"))
+    return _graph(np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0]]), 2)
 
 
 def test_batch_edges_are_the_graph_edges_from_rows_to_columns():
@@ -68,51 +68,75 @@ def test_loss_pulls_edges_together_and_pushes_non_edges_apart():
     positions = torch.tensor([0, 2, 1, 3])  # heads 0 and 2, tails 1 and 3
     grouped = torch.tensor([[0.0, 0.0], [9.0, 0.0], [0.1, 0.0], [9.1, 0.0]])
     swapped = torch.tensor([[0.0, 0.0], [9.0, 0.0], [9.1, 0.0], [0.1, 0.0]])  # neighbours far, strangers close
-    assert torch.isfinite(graph.loss(grouped, positions))
     assert graph.loss(grouped, positions) < graph.loss(swapped, positions)
     # Attraction and repulsion by hand for the grouped layout.
-    t = lambda d2: np.log(graph.a) + graph.b * np.log(d2)  # noqa: E731
-    softplus = lambda x: np.log1p(np.exp(x))  # noqa: E731
-    attraction = softplus(t(0.01))  # edges 0-1 and 2-3, both of membership 1
+    t = lambda d2: np.log(graph.a) + graph.b * np.log(d2)
+    attraction = _softplus(t(0.01))  # edges 0-1 and 2-3, both of membership 1
     # Of the 4 head-tail pairs, the 2 edges do not repel; 0-3 and 2-1 do.
-    repulsion = (softplus(-t(82.81)) + softplus(-t(79.21))) / 4
+    repulsion = (_softplus(-t(82.81)) + _softplus(-t(79.21))) / 4
     assert graph.loss(grouped, positions).item() == pytest.approx(attraction + 5 * repulsion, rel=1e-4)
 
 
 def test_a_row_drawn_twice_is_not_its_own_non_edge():
     graph = _two_pairs_graph()
-    # Row 0 is both a head and a tail, at the same code.
+    # Heads: rows 0 and 1; tails: rows 0 and 2. Row 0 is both, at the same code.
     Z = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.0], [9.0, 0.0]])
-    twice = graph.loss(Z, torch.tensor([0, 1, 0, 2]))
-    assert torch.isfinite(twice) and twice < 10
+    t = lambda d2: np.log(graph.a) + graph.b * np.log(d2)
+    attraction = _softplus(t(0.01))  # the edge 1-0, of membership 1
+    # Of the 3 pairs of different rows, the edge 1-0 does not repel; 0-2 and 1-2 do. The
+    # pair of row 0 with itself is no pair at all.
+    repulsion = (_softplus(-t(81.0)) + _softplus(-t(79.21))) / 3
+    assert graph.loss(Z, torch.tensor([0, 1, 0, 2])).item() == pytest.approx(attraction + 5 * repulsion, rel=1e-4)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
-def test_graph_loss_decreases_and_is_recorded(Estimator, blobs):
+def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
+    from sklearn_aae._neighbors import neighbor_class_consistency
+
+    logits = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    assert neighbor_class_consistency(logits, logits.clone()).item() == pytest.approx(0.0, abs=1e-6)
+    head = torch.randn(5, 3, generator=torch.Generator().manual_seed(1)).requires_grad_()
+    tail = torch.randn(5, 3, generator=torch.Generator().manual_seed(2)).requires_grad_()
+    loss = neighbor_class_consistency(head, tail)
+    p, q = torch.softmax(head, 1), torch.softmax(tail, 1)
+    kl = lambda a, b: (a * (a.log() - b.log())).sum(1)
+    assert loss.item() == pytest.approx((0.5 * (kl(q, p) + kl(p, q))).mean().item(), rel=1e-5)
+    loss.backward()
+    # Each side's gradient is the cross-entropy's against the other's fixed probabilities.
+    expected = (p - q).detach() / (2 * len(head))
+    np.testing.assert_allclose(head.grad.numpy(), expected.numpy(), atol=1e-6)
+    np.testing.assert_allclose(tail.grad.numpy(), -expected.numpy(), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_graph_loss_decreases_and_is_recorded(Estimator, make_estimator, blobs):
     est = make_estimator(Estimator, n_neighbors=10).fit(blobs[0])
     history = est.loss_history_["neighbors"]
     assert len(history) == est.n_iter_ == len(est.loss_curve_)
     assert np.mean(history[-3:]) < 0.5 * history[0]
-    assert est._neighbor_graph is None  # training-time state only
-    assert "neighbors" not in make_estimator(Estimator, max_iter=2).fit(blobs[0]).loss_history_
 
 
-def test_off_by_default_and_unchanged(blobs):
+def test_the_fitted_model_keeps_no_graph(Estimator, make_estimator, blobs):
+    from sklearn_aae._neighbors import NeighborGraph
+
+    # The graph is training-time state.
+    est = make_estimator(Estimator, n_neighbors=10, max_iter=1).fit(blobs[0])
+    assert not any(isinstance(value, NeighborGraph) for value in vars(est).values())
+
+
+def test_off_by_default_and_unchanged(Estimator, make_estimator, blobs):
     X = blobs[0]
-    assert AdversarialAutoencoder().n_neighbors is None and ALAE().n_neighbors is None
-    Z_plain = make_estimator(AdversarialAutoencoder, max_iter=3).fit_transform(X)
+    plain = make_estimator(Estimator, max_iter=3).fit(X)
+    assert "neighbors" not in plain.loss_history_
     # min_dist and neighbor_weight only matter once n_neighbors is set.
-    Z_other = make_estimator(AdversarialAutoencoder, max_iter=3, min_dist=0.5, neighbor_weight=7.0).fit_transform(X)
-    np.testing.assert_array_equal(Z_plain, Z_other)
+    other = make_estimator(Estimator, max_iter=3, min_dist=0.5, neighbor_weight=7.0).fit(X)
+    np.testing.assert_array_equal(plain.transform(X), other.transform(X))
 
 
-def test_neighbours_raise_heldout_knn_accuracy():
-    # Digits are where a plain 2-D AAE blurs classes. 30 epochs of small networks on
-    # 1,000 rows: 0.663 plain against 0.810 through the encoder and 0.910 placed among the
-    # training codes (80 epochs: 0.763 against 0.857).
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X[:1000], y[:1000], test_size=0.3, stratify=y[:1000],
-                                                        random_state=0)
+@pytest.mark.slow
+def test_neighbours_raise_heldout_knn_accuracy(make_estimator, digits_split):
+    # Digits are where a plain 2-D AAE blurs classes: the graph loss separates them in
+    # the encoder's codes, and placing held-out rows among the training codes more so.
+    X_train, X_test, y_train, y_test = digits_split
     scores = {}
     for n_neighbors, mode in ((None, "encoder"), (10, "neighbors")):
         # float32 pins the arithmetic: the margin is about the graph loss, not precision.
@@ -126,14 +150,17 @@ def test_neighbours_raise_heldout_knn_accuracy():
     assert scores["neighbors"] > scores["graph encoder"] + 0.05, scores
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
-def test_every_prior_and_early_stopping(Estimator, blobs):
-    for prior in ("swiss_roll", "gaussian_mixture", "uniform"):
-        est = make_estimator(Estimator, prior=prior, n_neighbors=8, max_iter=3, early_stopping=True).fit(blobs[0])
-        assert np.isfinite(est.transform(blobs[0])).all()
+@pytest.mark.parametrize("prior", ["swiss_roll", "gaussian_mixture", "uniform"])
+def test_every_prior_with_early_stopping(Estimator, make_estimator, blobs, prior):
+    # The graph is built on the training rows only, the code scale follows the prior.
+    est = make_estimator(Estimator, prior=prior, n_neighbors=8, max_iter=5, tol=None, early_stopping=True)
+    est.fit(blobs[0])
+    history = est.loss_history_["neighbors"]
+    assert len(history) == len(est.validation_scores_) == 5
+    assert history[-1] < history[0]
 
 
-def test_partial_fit_builds_the_graph_of_each_chunk(Estimator, blobs):
+def test_partial_fit_builds_the_graph_of_each_chunk(Estimator, make_estimator, blobs):
     est = make_estimator(Estimator, n_neighbors=10)
     for chunk in np.array_split(blobs[0], 3):
         est.partial_fit(chunk)
@@ -148,122 +175,25 @@ def test_partial_fit_builds_the_graph_of_each_chunk(Estimator, blobs):
     (dict(n_neighbors=10, neighbor_weight=0.0), "neighbor_weight"),
     (dict(n_neighbors=10, min_dist=-0.1), "min_dist"),
 ])
-def test_bad_parameters(Estimator, blobs, params, match):
+def test_bad_parameters(Estimator, make_estimator, blobs, params, match):
     with pytest.raises(ValueError, match=match):
         make_estimator(Estimator, **params).fit(blobs[0])
 
 
-def test_more_neighbours_than_rows(Estimator):
+def test_more_neighbours_than_rows(Estimator, make_estimator):
+    # Every row's neighbourhood is then the whole data: the fit is that with n_neighbors
+    # equal to the number of rows.
     X = np.random.RandomState(0).normal(size=(6, 3))
-    est = make_estimator(Estimator, n_neighbors=50, max_iter=2).fit(X)
-    assert est.transform(X).shape == (6, 2)
+    Z = make_estimator(Estimator, n_neighbors=50, max_iter=2).fit_transform(X)
+    np.testing.assert_array_equal(Z, make_estimator(Estimator, n_neighbors=6, max_iter=2).fit_transform(X))
 
 
-def test_pickle_round_trip(Estimator, blobs):
-    est = make_estimator(Estimator, n_neighbors=10, max_iter=3).fit(blobs[0])
+def test_pickle_round_trip(Estimator, make_estimator, blobs):
+    X = blobs[0]
+    est = make_estimator(Estimator, n_neighbors=10, max_iter=3).fit(X)
     restored = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(restored.transform(blobs[0]), est.transform(blobs[0]))
-    restored.partial_fit(blobs[0])  # keeps training after reloading
-
-
-def _placement_model(Estimator, X, **params):
-    return make_estimator(Estimator, n_neighbors=10, max_iter=5, transform_mode="neighbors", **params).fit(X)
-
-
-def test_neighbor_transform_is_per_row_and_deterministic(Estimator, blobs):
-    X = blobs[0]
-    est = _placement_model(Estimator, X)
-    Z = est.transform(X)
-    assert Z.shape == (len(X), 2) and np.isfinite(Z).all()
-    np.testing.assert_array_equal(Z, est.transform(X))
-    # A row's code does not depend on the rows it comes with.
-    alone = np.vstack([est.transform(X[i:i + 1]) for i in range(20)])
-    np.testing.assert_allclose(alone, Z[:20], atol=1e-5)
-    np.testing.assert_allclose(est.fit_transform(X), Z, atol=1e-5)
-
-
-def test_neighbor_transform_places_rows_among_their_neighbours_codes(blobs):
-    X, y = blobs
-    est = _placement_model(AdversarialAutoencoder, X)
-    train_codes = est.set_params(transform_mode="encoder").transform(X)
-    # Fresh rows of each blob, placed among the training codes: the nearest training code
-    # of each is one of its own blob's.
-    rng = np.random.RandomState(1)
-    new = X + 0.1 * rng.normal(size=X.shape)
-    placed = est.set_params(transform_mode="neighbors").transform(new)
-    nearest = np.argmin(((placed[:, None] - train_codes[None]) ** 2).sum(-1), axis=1)
-    assert np.mean(y[nearest] == y) > 0.99
-
-
-def test_neighbor_distances_in_blocks_change_nothing(blobs, monkeypatch):
-    X = blobs[0]
-    est = _placement_model(AdversarialAutoencoder, X)
-    Z = est.transform(X)
-    monkeypatch.setattr(graph_module, "_DISTANCE_BLOCK", 7 * len(X))  # 7 rows per block
-    np.testing.assert_allclose(est.transform(X), Z, atol=1e-5)
-
-
-def test_neighbor_transform_keeps_only_the_training_rows(blobs):
-    X = blobs[0]
-    est = _placement_model(AdversarialAutoencoder, X, early_stopping=True, validation_fraction=0.2)
-    assert est._placement.rows.shape == (len(X) - 60, X.shape[1])
-    assert est._placement.codes.shape == (len(X) - 60, 2)
-    # The default mode keeps no data.
-    assert make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2).fit(X)._placement is None
-
-
-def test_neighbor_transform_images_and_pickle(Estimator):
-    images = load_digits().images[:200]
-    est = _placement_model(Estimator, images)
-    Z = est.transform(images[:20])
-    assert Z.shape == (20, 2)
-    restored = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(restored.transform(images[:20]), Z)
-
-
-@pytest.mark.parametrize("params, call, match", [
-    (dict(transform_mode="neighbors"), "fit", "set n_neighbors"),
-    (dict(transform_mode="neighbors", n_neighbors=10), "partial_fit", "partial_fit"),
-    (dict(transform_mode="umap", n_neighbors=10), "fit", "transform_mode"),
-])
-def test_neighbor_transform_errors(Estimator, blobs, params, call, match):
-    with pytest.raises(ValueError, match=match):
-        getattr(make_estimator(Estimator, max_iter=2, **params), call)(blobs[0])
-
-
-def test_neighbor_transform_of_a_model_fitted_without_it(blobs):
-    est = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2).fit(blobs[0])
-    with pytest.raises(ValueError, match="refit it with transform_mode='neighbors'"):
-        est.set_params(transform_mode="neighbors").transform(blobs[0])
-
-
-@cuda
-def test_neighbor_transform_on_cuda_matches_the_cpu(blobs):
-    X = blobs[0]
-    est = _placement_model(AdversarialAutoencoder, X, device="cuda")
-    Z = est.transform(X)
-    est.device_ = torch.device("cpu")  # the same placement, computed on the CPU
-    np.testing.assert_allclose(est.transform(X), Z, atol=1e-3)
-
-
-def test_placement_starts_where_umap_learns_transform_starts(blobs, monkeypatch):
-    # With no steps the code is umap-learn's initial placement of new rows: its
-    # memberships (smooth_knn_dist, compute_membership_strengths) weighting the
-    # neighbours' codes (init_graph_transform).
-    import scipy.sparse
-    from sklearn.neighbors import NearestNeighbors
-    from umap.umap_ import compute_membership_strengths, init_graph_transform, smooth_knn_dist
-
-    X = blobs[0]
-    codes = np.random.RandomState(0).normal(size=(200, 2))
-    placement = graph_module.NeighborPlacement(X[:200], codes, n_neighbors=10, a=1.6, b=0.9, code_scale=0.5,
-                                               negative_sample_rate=5)
-    monkeypatch.setattr(graph_module, "_PLACEMENT_STEPS", 0)
-    Z = placement.transform(X[200:], torch.device("cpu"), chunk_size=64)
-    distances, nearest = NearestNeighbors(n_neighbors=10).fit(X[:200]).kneighbors(X[200:])
-    distances = distances.astype(np.float32)
-    sigmas, rhos = smooth_knn_dist(distances, 10.0, local_connectivity=0.0)
-    rows, cols, vals, _ = compute_membership_strengths(nearest, distances, sigmas, rhos, bipartite=True)
-    graph = scipy.sparse.coo_matrix((vals, (rows, cols)), shape=(100, 200)).tocsr()
-    expected = init_graph_transform(graph, (codes / 0.5).astype(np.float32)) * 0.5
-    np.testing.assert_allclose(Z, expected, atol=1e-4)
+    np.testing.assert_array_equal(restored.transform(X), est.transform(X))
+    # It keeps training after reloading, the graph loss with it.
+    restored.partial_fit(X)
+    assert restored.n_iter_ == 4 and len(restored.loss_history_["neighbors"]) == 4
+    assert not np.array_equal(restored.transform(X), est.transform(X))
