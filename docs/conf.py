@@ -2,13 +2,13 @@
 
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import sklearn_aae
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Examples end with plt.show(), which older matplotlib answers with this warning under Agg.
 warnings.filterwarnings("ignore", category=UserWarning, message=".*Matplotlib is currently using agg.*")
 
 project = "sklearn_aae"
@@ -29,8 +29,7 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "au
                     "auto_examples/*.json", "auto_examples/*.md5", "sg_execution_times.rst"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-# The gallery configuration holds a function (reset_argv), which Sphinx cannot cache.
-suppress_warnings = ["myst.xref_missing", "config.cache"]
+suppress_warnings = ["myst.xref_missing"]
 
 autosummary_generate = True
 # Inherited scikit-learn helpers whose docstrings point into scikit-learn's own site are
@@ -48,25 +47,15 @@ numpydoc_show_inherited_class_members = True
 numpydoc_xref_param_type = False
 
 
-
-def _argv(gallery_conf, script_vars):
-    # Examples write their PNG to sys.argv[1]; during the build that goes to a scratch
-    # folder, and sphinx-gallery collects the open figures itself.
-    name = Path(script_vars["src_file"]).stem + ".png"
-    return [str(Path(tempfile.gettempdir()) / "sklearn_aae_gallery" / name)]
-
-
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "reset_argv": _argv,
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
     "image_scrapers": ("matplotlib",),
 }
-(Path(tempfile.gettempdir()) / "sklearn_aae_gallery").mkdir(exist_ok=True)
 
 html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_aae"

@@ -12,25 +12,21 @@ worker processes); the same code runs against a real cluster by changing the add
 Needs the optional dependencies: ``pip install sklearn_aae[dask]``.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import dask
+import dask.array as da
+import joblib
+import matplotlib.pyplot as plt
+import numpy as np
+from dask.distributed import Client, LocalCluster
+from dask_ml.wrappers import Incremental
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
 
-matplotlib.use("Agg")
-import dask  # noqa: E402
-import dask.array as da  # noqa: E402
-import joblib  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from dask.distributed import Client, LocalCluster  # noqa: E402
-from dask_ml.wrappers import Incremental  # noqa: E402
-from sklearn.datasets import load_digits, make_blobs  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.plotting import plot_embedding
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 N_CHUNKS, CHUNK_ROWS, N_FEATURES = 20, 10_000, 20
@@ -79,7 +75,7 @@ if __name__ == "__main__":
     print(f"best parameters {search.best_params_}, reconstruction score {search.best_score_:.3f}")
 
     fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(12, 5))
-    ax_codes.scatter(Z_head[:, 0], Z_head[:, 1], c=y_head, cmap="tab10", s=3)
+    plot_embedding(Z_head, y=y_head, s=3, ax=ax_codes)
     ax_codes.set_title(f"codes of the first 5,000 of {X.shape[0]:,} rows\n(trained block by block)")
     scores = search.cv_results_["mean_test_score"].reshape(2, 2)
     image = ax_grid.imshow(scores, cmap="viridis")
@@ -90,8 +86,6 @@ if __name__ == "__main__":
     ax_grid.set_title("GridSearchCV on the dask cluster:\nmean held-out score (−reconstruction error)")
     fig.colorbar(image, ax=ax_grid)
     fig.tight_layout()
-    output = Path(sys.argv[1] if len(sys.argv) > 1 else "dask.png").resolve()
-    fig.savefig(output, dpi=80)
-    print(f"Wrote {output}")
     client.close()
     cluster.close()
+    plt.show()
