@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: venv
-	MPLBACKEND=Agg $(PY) examples/plot_demo.py
+	MPLBACKEND=Agg $(PY) examples/plot_demo.py demo_digits.png
 
 test: venv
 	$(PY) -m pytest -q

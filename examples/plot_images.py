@@ -11,20 +11,15 @@ manifold figures. Shown: held-out originals, their reconstructions through 8 lat
 dimensions and through 2, new samples, and the decoded 2-D latent grid.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder  # noqa: E402
-from sklearn_aae.plotting import plot_latent_grid, plot_samples  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.plotting import plot_latent_grid, plot_samples
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -54,6 +49,4 @@ ax = fig.add_subplot(grid[:, 2:])
 plot_latent_grid(aae2, n_per_side=15, ax=ax)
 ax.set_title("2-D model: decoded latent grid\n" + ax.get_title())
 fig.tight_layout()
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "images.png").resolve()
-fig.savefig(output, dpi=70)
-print(f"Wrote {output}")
+plt.show()

@@ -6,13 +6,12 @@ With ``fit(X, y)`` and the default ``label_mode="prior"``, the discriminator als
 row's label, and the prior sample it compares a code with is drawn from that label's
 region: component ``k`` of the Gaussian mixture, segment ``k`` of the swiss roll. Each
 digit class therefore lands in its own region (the AAE paper's Fig. 4). The codes shown
-are of held-out digits the model never saw; the faint points are labelled prior samples,
-coloured by the class whose region they come from.
+are of held-out digits the model never saw, over prior samples drawn for every class in
+grey; each circled number marks the middle of that class's region, so a class placed well
+has its colour gathered around its number.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.plotting import plot_embedding
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -33,8 +33,7 @@ for ax, prior in zip(axes, ["gaussian_mixture", "swiss_roll"]):
     Z = aae.transform(X_test)  # (540, 2)
     classes = np.repeat(np.arange(10), 300)
     P = aae.prior_.sample(len(classes), y=classes, random_state=0)  # class k from region k
-    ax.scatter(P[:, 0], P[:, 1], c=classes, cmap="tab10", s=2, alpha=0.12, vmin=-0.5, vmax=9.5)
-    points = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab10", s=9, vmin=-0.5, vmax=9.5, edgecolors="none")
+    plot_embedding(Z, y=y_test, prior=P, s=9, ax=ax)
     for k in range(10):
         centre = np.median(P[classes == k], axis=0)
         ax.annotate(str(k), centre, fontsize=15, weight="bold", ha="center", va="center",
@@ -43,7 +42,7 @@ for ax, prior in zip(axes, ["gaussian_mixture", "swiss_roll"]):
     ax.set_aspect("equal")
     print(f"{prior:17s} prior_ = {aae.prior_}")
 
+points = axes[-1].collections[-1]  # the codes, drawn over the prior samples
+points.set_clim(-0.5, 9.5)  # one colour band per digit, centred on its tick
 fig.colorbar(points, ax=axes.tolist(), ticks=range(10), label="digit", shrink=0.8)
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "label_placement.png").resolve()
-fig.savefig(output, dpi=80, bbox_inches="tight")
-print(f"Wrote {output}")
+plt.show()

@@ -21,54 +21,33 @@ And unlike UMAP, every model can map new rows (``transform``), go back to the da
 samples of each. All models are fitted on 70 % of the digits; the plots show the other
 30 %, rows none of them saw, with their held-out 5-NN accuracy and trustworthiness, over
 samples of each model's prior in grey. To keep the example short the models train for
-60 epochs; the 200 of ``benchmarks/RESULTS.md`` give clearer shapes and better scores.
+60 epochs; the default 200, which ``benchmarks/RESULTS.md`` uses, give clearer shapes and
+better scores. Needs umap-learn, which the ``n_neighbors`` option uses too
+(``pip install sklearn_aae[neighbors]``).
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import umap
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder  # noqa: E402
-from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.metrics import heldout_knn_accuracy, trustworthiness
+from sklearn_aae.plotting import plot_embedding, plot_samples
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", message="n_jobs value")  # umap-learn: a seed means one thread
-
-
-def image_grid(images, n_columns=10):
-    """Tile (n, h, w) images, each framed by a blank pixel, into one picture."""
-    images = np.pad(images, ((0, 0), (1, 1), (1, 1)))
-    n, h, w = images.shape
-    rows = -(-n // n_columns)
-    padded = np.zeros((rows * n_columns, h, w))
-    padded[:n] = images
-    return padded.reshape(rows, n_columns, h, w).transpose(0, 2, 1, 3).reshape(rows * h, n_columns * w)
-
-
-def make_umap():
-    try:
-        import umap
-    except ImportError:
-        sys.exit("This example compares against UMAP: pip install umap-learn")
-    return umap.UMAP(random_state=0)
-
 
 short = dict(max_iter=60, tol=None, random_state=0)
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 
 models = {
-    "UMAP": make_umap(),
+    "UMAP": umap.UMAP(random_state=0),
     'AAE(prior="gaussian")\nplain': AdversarialAutoencoder(prior="gaussian", **short),
     'AAE(prior="swiss_roll",\nn_neighbors=15,\ntransform_mode="neighbors")': AdversarialAutoencoder(
         prior="swiss_roll", n_neighbors=15, transform_mode="neighbors", **short),
@@ -90,29 +69,25 @@ for column, (name, model) in enumerate(models.items()):
               f"{heldout_knn_accuracy(model.transform(X_train), y_train, Z_encoded, y_test):.3f}  "
               f"trustworthiness {trustworthiness(X_test, Z_encoded, n_neighbors=10):.3f}")
         model.set_params(transform_mode="neighbors")
-    ax = axes[0, column]
-    if hasattr(model, "prior_"):
-        # The prior in grey underneath: the codes should fill it. The view is the
-        # prior's extent, so a few stray codes do not shrink everything else.
-        prior = model.prior_.sample(3000, random_state=0)
-        ax.scatter(prior[:, 0], prior[:, 1], c="0.85", s=2)
+    # The prior in grey underneath: the codes should fill it (UMAP has none).
+    prior = model.prior_.sample(3000, random_state=0) if hasattr(model, "prior_") else None
+    ax = plot_embedding(Z_test, y=y_test, prior=prior, ax=axes[0, column])
+    if prior is not None:
+        # The view is the prior's extent, so a few stray codes do not shrink everything else.
         low, high = prior.min(axis=0), prior.max(axis=0)
         ax.set_xlim(low[0] - 0.5, high[0] + 0.5)
         ax.set_ylim(low[1] - 0.5, high[1] + 0.5)
-    ax.scatter(Z_test[:, 0], Z_test[:, 1], c=y_test, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
     ax.set_title(f"{name}\nheld-out 5-NN {knn:.3f}, trust {trust:.3f}", fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
     ax = axes[1, column]
-    ax.set_axis_off()
     if hasattr(model, "sample"):
-        ax.imshow(image_grid(model.sample(40, random_state=0).reshape(-1, 8, 8), n_columns=8),
-                  cmap="gray_r", vmin=0, vmax=16)
+        plot_samples(model.sample(40, random_state=0), n_cols=8, ax=ax)  # flat 64-pixel rows: 8x8 images
+        ax.images[0].set_clim(0, 16)  # pixel values 0..16 on every panel, so their contrast compares
         ax.set_title("sample(40)", fontsize=10)
     else:
+        ax.set_axis_off()
         ax.text(0.5, 0.5, "UMAP cannot sample", ha="center", va="center", fontsize=11, color="0.4")
 
 fig.tight_layout()
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "neighbors.png").resolve()
-fig.savefig(output, dpi=80)
-print(f"Wrote {output}")
+plt.show()

@@ -10,23 +10,18 @@ columns named ``aae0, aae1, ...``. Without a ``scoring`` argument a grid search 
 autoencoder alone uses its ``score``, the negative reconstruction error.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
-from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -68,6 +63,4 @@ fig.colorbar(image, ax=ax_table)
 codes.plot.scatter(x="aae0", y="aae1", c=y_test, cmap="tab10", s=8, ax=ax_codes, colorbar=False)
 ax_codes.set_title("set_output(transform='pandas'): the codes DataFrame, plotted by column name")
 fig.tight_layout()
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "pipeline.png").resolve()
-fig.savefig(output, dpi=70)
-print(f"Wrote {output}")
+plt.show()

@@ -13,21 +13,16 @@ The ``"categorical"`` prior is one-hot (a point per class, no 2-D picture); see 
 labels examples for it. Prior samples are drawn in grey behind the codes.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder, Prior  # noqa: E402
-from sklearn_aae.metrics import mmd_rbf  # noqa: E402
-from sklearn_aae.plotting import plot_embedding  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder, Prior
+from sklearn_aae.metrics import mmd_rbf
+from sklearn_aae.plotting import plot_embedding
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -63,6 +58,4 @@ for ax, prior in zip(axes.flat, priors):
     print(f"{name:18s} MMD to the prior {match:.4f}")
 
 fig.tight_layout()
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "priors.png").resolve()
-fig.savefig(output, dpi=70)
-print(f"Wrote {output}")
+plt.show()

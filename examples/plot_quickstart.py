@@ -9,18 +9,14 @@ are drawn faintly behind the codes. The fitted model also maps codes back to dat
 (``inverse_transform``) and generates new digits (``sample``), shown in the last row.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-
-from sklearn_aae import AdversarialAutoencoder  # noqa: E402
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.plotting import plot_embedding, plot_samples
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -31,21 +27,15 @@ fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [
 for column, prior in enumerate(["gaussian", "gaussian_mixture", "swiss_roll"]):
     aae = AdversarialAutoencoder(prior=prior, random_state=0)
     Z = aae.fit_transform(images)  # (1797, 2)
-    ax = axes[0, column]
-    P = aae.prior_.sample(3000, random_state=0)
-    ax.scatter(P[:, 0], P[:, 1], s=2, c="lightgrey", label="prior samples")
-    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=6, vmin=-0.5, vmax=9.5)
+    ax = plot_embedding(Z, y=y, prior=aae.prior_, n_prior_samples=3000, ax=axes[0, column])
     ax.set_title(f'prior="{prior}"')
     ax.legend(loc="upper right", markerscale=4)
 
-    # Eight generated digits side by side: sample() returns (8, 8, 8) images.
-    samples = aae.sample(8, random_state=1)
-    axes[1, column].imshow(samples.transpose(1, 0, 2).reshape(8, -1), cmap="gray_r")
-    axes[1, column].set_title("sample(8)")
-    axes[1, column].set_axis_off()
+    samples = aae.sample(8, random_state=1)  # (8, 8, 8): eight new digits
+    plot_samples(samples, n_cols=8, ax=axes[1, column]).set_title("sample(8)")
     print(f"{prior:17s} codes {Z.shape}, samples {samples.shape}, reconstruction score {aae.score(images):.3f}")
 
+points = axes[0, -1].collections[-1]  # the codes, drawn over the prior samples
+points.set_clim(-0.5, 9.5)  # one colour band per digit, centred on its tick
 fig.colorbar(points, ax=axes[0].tolist(), ticks=range(10), label="digit", shrink=0.8)
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "quickstart.png").resolve()
-fig.savefig(output, dpi=80)
-print(f"Wrote {output}")
+plt.show()

@@ -12,9 +12,7 @@ accuracy of ``predict`` against the share of labeled training rows, next to
 on the labeled rows alone.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,11 +50,9 @@ for name, values in scores.items():
 ax.set_xscale("log")
 ax.minorticks_off()
 ax.set_xticks(np.array(fractions) * 100, [f"{f:.0%}" for f in fractions])
-ax.set_xlabel("labeled share of the 1,257 training digits")
+ax.set_xlabel(f"labeled share of the {len(y_train):,} training digits")
 ax.set_ylabel("held-out accuracy")
 ax.set_title("Semi-supervised digits")
 ax.legend()
 ax.grid(alpha=0.3)
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "semi_supervised.png").resolve()
-fig.savefig(output, dpi=80, bbox_inches="tight")
-print(f"Wrote {output}")
+plt.show()

@@ -11,9 +11,7 @@ prior, each column a label passed to ``sample(n, y=k)``, which draws the same co
 same ``random_state``.
 """
 
-import sys
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,6 +19,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae.plotting import plot_samples
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -32,15 +31,12 @@ aae.fit(digits.images, digits.target)  # (1797, 8, 8) images in, images out
 
 n_styles = 8
 grid = np.stack([aae.sample(n_styles, y=k, random_state=1) for k in aae.classes_], axis=1)  # (8, 10, 8, 8)
-# A blank pixel around every digit keeps the cells apart.
-cells = np.pad(grid, ((0, 0), (0, 0), (1, 1), (1, 1)))  # (8, 10, 10, 10)
 fig, ax = plt.subplots(figsize=(10, 8.4))
-ax.imshow(cells.transpose(0, 2, 1, 3).reshape(n_styles * 10, 10 * 10), cmap="gray_r", vmin=0, vmax=16)
-ax.set_xticks(np.arange(10) * 10 + 4.5, [f"y={k}" for k in aae.classes_])
-ax.set_yticks(np.arange(n_styles) * 10 + 4.5, [f"style {i}" for i in range(n_styles)])
+plot_samples(grid.reshape(-1, 8, 8), n_cols=len(aae.classes_), ax=ax)  # row by row: one style per row
+ax.set_axis_on()
+pitch = 8 + 1  # an image and plot_samples' one blank pixel
+ax.set_xticks(np.arange(len(aae.classes_)) * pitch + 3.5, [f"y={k}" for k in aae.classes_])
+ax.set_yticks(np.arange(n_styles) * pitch + 3.5, [f"style {i}" for i in range(n_styles)])
 ax.set_title('label_mode="conditional": one code per row, one label per column')
 print(f"grid of {grid.shape[0]} styles x {grid.shape[1]} digits, each {grid.shape[2:]} pixels")
-
-output = Path(sys.argv[1] if len(sys.argv) > 1 else "style_content.png").resolve()
-fig.savefig(output, dpi=80, bbox_inches="tight")
-print(f"Wrote {output}")
+plt.show()
