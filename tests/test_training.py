@@ -62,13 +62,14 @@ def test_verbose_progress_bar(Estimator, make_estimator, blobs, capsys):
     assert "epoch=2" in err and "reconstruction=" in err
 
 
-def test_divergence_is_a_clear_error(Estimator, make_estimator, blobs):
+def test_non_finite_prior_samples_are_blamed_on_the_prior(Estimator, make_estimator, blobs):
+    # Caught at the first draw, not later as a divergence with advice on the learning rate.
     X, _ = blobs
 
     def broken_prior(n_samples, random_state):
         return np.full((n_samples, 2), np.nan)
 
-    with pytest.raises(FloatingPointError, match="diverged in epoch 1.*learning_rate_init"):
+    with pytest.raises(ValueError, match="The prior callable .*broken_prior returned samples with NaN"):
         make_estimator(Estimator, prior=broken_prior).fit(X)
 
 
