@@ -86,7 +86,9 @@ if __name__ == "__main__":
     fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(12, 5))
     plot_embedding(Z_new, y=y_new, s=3, ax=ax_codes)
     ax_codes.set_title(f"codes of {len(Z_new):,} new rows\n(model trained block by block on {X.shape[0]:,})")
-    scores = search.cv_results_["mean_test_score"].reshape(2, 2)
+    # cv_results_ runs over the parameters in name order, the last fastest: rows of
+    # adversarial_weight, so transposed to one row per n_components.
+    scores = search.cv_results_["mean_test_score"].reshape(2, 2).T
     image = ax_grid.imshow(scores, cmap="viridis")
     ax_grid.set_xticks([0, 1], ["adversarial_weight=0.1", "1.0"])
     ax_grid.set_yticks([0, 1], ["n_components=2", "8"])
