@@ -35,8 +35,9 @@ _PRIOR_CLASSES = {cls.__name__: cls for cls in (priors.GaussianPrior, priors.Gau
                                                  priors.SwissRollPrior, priors.UniformPrior, priors.CategoricalPrior)}
 _LABEL_MODES = {cls.__name__: cls for cls in (labels_module.NoLabels, labels_module.PriorPlacement,
                                                labels_module.ConditionalDecoder, labels_module.ClassHead)}
-# Fitted state that only lives during fit, or that is rebuilt from the weights file.
-_NOT_SAVED = {"_best_state", "_neighbor_term", "_generator"}
+# Fitted state rebuilt on load: the generator from the weights file; the best-weights
+# copy of early stopping only lives during fit.
+_NOT_SAVED = {"_best_state", "_generator"}
 
 
 def save(estimator, path):

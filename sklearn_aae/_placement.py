@@ -60,9 +60,9 @@ class NeighborPlacement:
                  learning_rate=0.1):
         # Distances are taken in float32, whose squares overflow past about 1e19: rows that
         # large are measured in a unit of a power of two, which rescales them exactly.
-        largest = float(np.abs(X_train).max(initial=0.0))
+        largest = float(max(X_train.max(initial=0.0), -X_train.min(initial=0.0)))  # no temporary of X's size
         self.unit = 2.0 ** math.floor(math.log2(largest)) if largest > _LARGEST_UNSCALED else 1.0
-        self.X_train = np.ascontiguousarray(np.asarray(X_train) / self.unit, dtype=np.float32)
+        self.X_train = np.ascontiguousarray(self._in_unit(X_train), dtype=np.float32)
         self.codes = np.ascontiguousarray(np.asarray(codes) / code_scale, dtype=np.float32)
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
         self.a, self.b = a, b
@@ -77,6 +77,10 @@ class NeighborPlacement:
         whose codes are ``codes``, by the graph's own loss."""
         return cls(graph.X, codes, n_neighbors=graph.n_neighbors, a=graph.a, b=graph.b,
                    code_scale=graph.code_scale, negative_sample_rate=graph.negative_sample_rate)
+
+    def _in_unit(self, X):
+        # Ordinary rows are used as they are: no float64 copy on the way to float32.
+        return X if self.unit == 1.0 else np.asarray(X) / self.unit
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -104,7 +108,7 @@ class NeighborPlacement:
         far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :]  # (steps, n_components, 1, m)
         out = np.empty((X.shape[0], codes.shape[1]))
         for start in range(0, X.shape[0], chunk_size):
-            chunk = torch.as_tensor(np.asarray(X[start:start + chunk_size] / self.unit, dtype=np.float32),
+            chunk = torch.as_tensor(np.asarray(self._in_unit(X[start:start + chunk_size]), dtype=np.float32),
                                     device=device)
             distances, nearest = self._nearest(chunk, X_train, squared_norms)
             Z = self._optimise(codes, distances, nearest, far_codes)
