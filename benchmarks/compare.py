@@ -1,27 +1,30 @@
 """Compare 2-D embeddings of held-out rows: PCA, Isomap, t-SNE, UMAP and sklearn_aae.
 
 Data: load_digits (stratified 70/30 split, seed 0) and make_swiss_roll (3,000 rows, its
-position along the roll cut into 6 classes, same kind of split). For every method the
-same split, the same seed, one run:
+position along the roll cut into 6 classes, same kind of split), the two the defaults were
+tuned on; with ``--data`` also the held-out ones of ``_common.SPLITS`` (breast cancer,
+synthetic single-cell expression, synthetic 1-D signals). For every method the same split,
+the same seed, one run:
 
 - 5-NN accuracy: k-NN fitted on the training codes, scored on the held-out codes;
 - trustworthiness (k=10) of the held-out codes;
-- fit seconds, transform rows/s (held-out rows), training samples/s for the AAEs;
+- fit seconds (with the training rows' transform), and "fit / UMAP fit": each fit's
+  seconds over the mean of umap-learn's fits of the same data in the same run (UMAP
+  always runs, numba warmed by an earlier fit); transform rows/s (held-out rows),
+  training samples/s for the autoencoders;
 - for models with an inverse_transform, the held-out reconstruction error (mean squared
   error on features standardised with the training rows' statistics), and for the AAEs
   the MMD between the training codes and as many prior samples (prior matching).
 
-"+ neighbors" rows turn on UMAP's graph loss (``n_neighbors=15``, issue 7) and run all
-max_iter epochs (``tol=None``): held-out neighbourhoods keep improving after the
-reconstruction loss has settled. "+ neighbor transform" rows add
-``transform_mode='neighbors'``: held-out rows are placed among the training codes as
-umap-learn's ``transform`` places them, instead of by the encoder (the training codes of
-the k-NN classifier and the MMD are placed the same way, through ``transform``).
+"AAE (defaults)" is ``AdversarialAutoencoder(random_state=seed)``: the neighbour graph,
+placed transform on data of this size. "AAE plain (n_neighbors=None)" is the paper's AAE;
+"AAE, encoder transform" the default model transforming through its encoder. ALAE rows
+add the graph (``n_neighbors=15``) and its placed transform.
 
 A second table follows the ALAE paper's protocol on digits: 1-NN and linear-SVM
-(LinearSVC) accuracy on held-out codes at n_components 2 and 16 for PCA, AAE and ALAE,
-with each model's held-out reconstruction error; "+ neighbors" rows add the graph loss
-(``n_neighbors=15``) to the AAE and ALAE there too.
+(LinearSVC) accuracy on held-out codes at n_components 2 and 16 for PCA, the AAE's
+defaults and plain model, and ALAE with and without the graph, with each model's held-out
+reconstruction error.
 
 t-SNE has no transform: it embeds train and held-out rows together (transductively), which
 favours it; its row is marked so. Stochastic methods run once per seed (default 0, 1, 2)
@@ -29,7 +32,7 @@ and the table gives mean ± standard deviation; "8x8 images in" feeds the same d
 (n, 8, 8) images, so the AAE scales all pixels with one mean and scale (scaling='auto').
 
 Usage: python benchmarks/compare.py [--quick] [--seeds 0 1 2] [--methods UMAP "AAE gaussian" ...]
-                                    [--data digits "swiss roll"] [--tables embeddings protocol]
+                                    [--data digits "swiss roll" "breast cancer" ...] [--tables embeddings protocol]
                                     [--protocol-methods PCA ALAE ...] [--protocol-components 16]
                                     [--json PATH]
 """
@@ -37,7 +40,7 @@ Usage: python benchmarks/compare.py [--quick] [--seeds 0 1 2] [--methods UMAP "A
 import warnings
 
 import numpy as np
-from _common import Report, argument_parser, digits_split, evaluate, max_iter_params, summarise, swiss_roll_split
+from _common import SPLITS, Report, argument_parser, digits_split, evaluate, max_iter_params, summarise
 from scipy.sparse import SparseEfficiencyWarning
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -47,24 +50,33 @@ from sklearn.svm import LinearSVC
 
 from sklearn_aae import ALAE, AdversarialAutoencoder
 
-# The neighbourhood-preserving option as benchmarked (how it was tuned: RESULTS.md as of commit e638173).
-NEIGHBORS = dict(n_neighbors=15, tol=None)
-PLACED = dict(NEIGHBORS, transform_mode="neighbors")
-# Each autoencoder row, then the same rows "+ neighbors" and "+ neighbor transform".
-AUTOENCODERS = {f"AAE {prior}": (AdversarialAutoencoder, dict(prior=prior))
-                for prior in ("gaussian", "gaussian_mixture", "swiss_roll")}
-AUTOENCODERS["ALAE gaussian"] = (ALAE, {})
-VARIANTS = {"": {}, " + neighbors": NEIGHBORS, " + neighbor transform": PLACED}
+# The rows beside the references: the defaults, the paper's plain AAE one parameter away,
+# the default's encoder transform, other priors, and ALAE (without the graph by default).
+AUTOENCODERS = {
+    "AAE (defaults)": (AdversarialAutoencoder, {}),
+    "AAE gaussian_mixture": (AdversarialAutoencoder, dict(prior="gaussian_mixture")),
+    "AAE swiss_roll": (AdversarialAutoencoder, dict(prior="swiss_roll")),
+    "AAE, encoder transform": (AdversarialAutoencoder, dict(transform_mode="encoder")),
+    "AAE plain (n_neighbors=None)": (AdversarialAutoencoder, dict(n_neighbors=None)),
+    "ALAE": (ALAE, {}),
+    "ALAE + neighbors": (ALAE, dict(n_neighbors=15)),
+    "ALAE + neighbor transform": (ALAE, dict(n_neighbors=15, transform_mode="neighbors")),
+}
 # The first table's columns: (header, key of _common.evaluate's result, format, ± std over seeds).
 COLUMNS = [
     ("5-NN acc (held-out)", "knn_accuracy", ".3f", True),
     ("trustworthiness k=10", "trustworthiness", ".3f", True),
     ("fit s", "fit_seconds", ".1f", False),
+    ("fit / UMAP fit", "fit_ratio", ".2f", False),
     ("transform rows/s", "transform_rows_per_second", ",.0f", False),
     ("train samples/s", "train_samples_per_second", ",.0f", False),
     ("reconstruction MSE (held-out)", "reconstruction_mse", ".3f", True),
     ("MMD(codes, prior)", "mmd_to_prior", ".4f", True),
 ]
+
+
+# The data sets run without --data: the two tuned on; the held-out ones are in SPLITS.
+DEFAULT_DATA = ("digits", "swiss roll")
 
 
 def seeded(cls, **params):
@@ -83,11 +95,10 @@ def methods(max_iter):
         "t-SNE (transductive)": (seeded(TSNE, n_components=2), "rows"),
         "UMAP": (seeded(umap.UMAP, n_components=2), "rows"),
     }
-    for suffix, options in VARIANTS.items():
-        for name, (cls, params) in AUTOENCODERS.items():
-            table[name + suffix] = (seeded(cls, **params, **options, **epochs), "rows")
-            if name + suffix == "AAE gaussian":
-                table["AAE gaussian, 8x8 images in"] = (table[name][0], "images")
+    for name, (cls, params) in AUTOENCODERS.items():
+        table[name] = (seeded(cls, **params, **epochs), "rows")
+        if name == "AAE (defaults)":
+            table["AAE (defaults), 8x8 images in"] = (table[name][0], "images")
     return table
 
 
@@ -95,9 +106,10 @@ def protocol_models(n_components, max_iter):
     """The ALAE paper's comparison: linear and 1-NN probes on held-out codes."""
     epochs = max_iter_params(max_iter)
     table = {"PCA": seeded(PCA, n_components=n_components)}
-    for suffix, options in (("", {}), (" + neighbors", NEIGHBORS)):
-        for name, cls in (("AAE", AdversarialAutoencoder), ("ALAE", ALAE)):
-            table[name + suffix] = seeded(cls, n_components=n_components, **options, **epochs)
+    for name, (cls, options) in (("AAE (defaults)", (AdversarialAutoencoder, {})),
+                                 ("AAE plain (n_neighbors=None)", (AdversarialAutoencoder, dict(n_neighbors=None))),
+                                 ("ALAE", (ALAE, {})), ("ALAE + neighbors", (ALAE, dict(n_neighbors=15)))):
+        table[name] = seeded(cls, n_components=n_components, **options, **epochs)
     return table
 
 
@@ -137,17 +149,30 @@ def main():
 
 
 def embeddings_table(args, report):
+    import umap
+
+    # numba compiles umap-learn's kernels (the AAE's graph uses the same) on their first
+    # call: compile them before anything is timed.
+    X_warm = digits_split()[0][:300]
+    umap.UMAP(random_state=0).fit(X_warm).transform(X_warm[:10])
     report.table(["data", "method", *(header for header, *_ in COLUMNS)])
-    for data_name, split in (("digits", digits_split()), ("swiss roll", swiss_roll_split())):
-        if args.data and data_name not in args.data:
+    for data_name, split in SPLITS.items():
+        if (args.data and data_name not in args.data) or (not args.data and data_name not in DEFAULT_DATA):
             continue
-        X_train, X_test, y_train, y_test = split
+        X_train, X_test, y_train, y_test = split()
+        umap_seconds = None
         for name, (make, form) in methods(5 if args.quick else None).items():
-            if (form == "images" and data_name != "digits") or (args.methods and name not in args.methods):
+            # UMAP always runs: the "fit / UMAP fit" column divides by its fits of the same run.
+            wanted = name == "UMAP" or not args.methods or name in args.methods
+            if (form == "images" and data_name != "digits") or not wanted:
                 continue
             inputs = (X_train.reshape(-1, 8, 8), X_test.reshape(-1, 8, 8)) if form == "images" else (X_train, X_test)
             seeds = args.seeds if name not in ("PCA", "Isomap") else args.seeds[:1]
             runs = [evaluate(make(seed), *inputs, y_train, y_test) for seed in seeds]
+            if name == "UMAP":
+                umap_seconds = np.mean([run["fit_seconds"] for run in runs])
+            for run in runs:
+                run["fit_ratio"] = run["fit_seconds"] / umap_seconds if umap_seconds else float("nan")
             report.row([data_name, name, *(summarise([run[key] for run in runs], fmt, spread)
                                            for _, key, fmt, spread in COLUMNS)],
                        data=data_name, method=name, seeds=seeds, runs=runs)

@@ -39,9 +39,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         Encoder of the AAE paper, Sec. 2: ``z = f(x)``; ``z = μ(x) + σ(x)·ε``; or
         ``z = f(x, η)`` with input noise η. ``transform`` is deterministic for all three:
         it returns μ(x) for 'gaussian' and f(x, η=0) for 'universal'.
-    hidden_layer_sizes : array-like of int, default=(512, 512)
+    hidden_layer_sizes : array-like of int, default=(256, 256)
         Widths of the encoder's hidden layers; the decoder uses them in reverse.
-    discriminator_layer_sizes : array-like of int, default=(256, 256)
+    discriminator_layer_sizes : array-like of int, default=(128, 128)
         Widths of the discriminator's hidden layers.
     activation : {'relu', 'leaky_relu', 'tanh', 'elu'}, default='relu'
         Hidden-layer activation of all networks.
@@ -73,29 +73,36 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     classification_weight : float, default=1.0
         Weight of the class head's cross-entropy on labeled rows (label_mode
         'categorical').
-    max_iter : int, default=200
-        Maximum number of epochs.
-    batch_size : int, default=128
-        Minibatch size (capped at the number of rows).
-    learning_rate_init : float, default=1e-3
-        Adam learning rate of all networks.
+    max_iter : int or 'auto', default='auto'
+        Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
+        rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
+        epochs, between 10 and 200 (user guide, "Training budget").
+    batch_size : int, default=256
+        Minibatch size (capped at the number of rows; rounded down to an even number
+        with ``n_neighbors``, whose minibatches are the two end points of graph edges).
+    learning_rate_init : float, default=1e-2
+        Adam learning rate of all networks at the start of a fit.
+    learning_rate : {'linear', 'constant'}, default='linear'
+        Step-size schedule over a fit's epochs: 'linear' decays it from
+        ``learning_rate_init`` towards 0 at the last planned epoch, as umap-learn's
+        does; 'constant' keeps it. ``partial_fit`` always keeps it constant.
     alpha : float, default=0.0
         L2 penalty (weight decay) of the encoder and decoder.
     input_noise : float or 'auto', default='auto'
         Standard deviation of the Gaussian noise added to the standardised encoder input
         in training (a denoising autoencoder, which generalises better to new rows).
-        'auto' measures the gap between neighbouring training rows (user guide, "Data
-        handling"); the value used is ``input_noise_``.
-    n_neighbors : int or None, default=None
-        Add the neighbourhood-preserving loss of parametric UMAP (Sainburg et al.,
-        2021): UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training rows
-        (counting the row itself, as in umap-learn), built once per ``fit`` from the
-        rows as given, and UMAP's cross-entropy on the codes of minibatches of its
-        edges. Neighbourhoods of the embedding then follow those of the data while the
-        prior still decides its overall shape. Set it (15, as umap-learn) when the
-        embedding's neighbourhoods matter; pair it with ``tol=None``, since they keep
-        improving after the reconstruction loss settles. ``None`` trains the plain AAE
-        of the paper. See the user guide, "Neighbourhood-preserving embeddings".
+        'auto' measures the gap between neighbouring training rows, and takes a quarter
+        of it with ``n_neighbors`` (user guide, "Data handling"); the value used is
+        ``input_noise_``.
+    n_neighbors : int or None, default=15
+        The neighbourhood-preserving loss of parametric UMAP (Sainburg et al., 2021):
+        UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training rows (counting
+        the row itself, as in umap-learn), built once per ``fit`` from the rows as given,
+        and UMAP's cross-entropy on the codes of each minibatch, which is the two end
+        points of edges drawn from the graph. Neighbourhoods of the embedding then follow
+        those of the data while the prior still decides its overall shape. ``None``
+        trains the plain AAE of the paper, on shuffled rows. See the user guide,
+        "Neighbourhood-preserving embeddings".
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss against the reconstruction loss.
     neighbor_class_weight : float, default=1.0
@@ -104,15 +111,16 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         along the data's neighbourhoods as ``LabelSpreading`` does. 0 turns it off.
     min_dist : float, default=0.1
         How tightly neighbours may pack, as in umap-learn.
-    transform_mode : {'encoder', 'neighbors'}, default='encoder'
+    transform_mode : {'auto', 'encoder', 'neighbors'}, default='auto'
         How :meth:`transform` places rows. 'encoder' maps each row through the encoder,
         a parametric map; the model keeps no data. 'neighbors' (with ``n_neighbors``)
         places each row among the training rows' codes as umap-learn's ``transform``
-        does. Choose it when the neighbourhoods of new rows matter most; ``transform``
-        then compares each row with every training row, the placed codes decode less
-        well, the model keeps its training rows (float32) and ``partial_fit`` is not
-        available (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving
-        embeddings").
+        does: held-out neighbourhoods are better, ``transform`` compares each row with
+        every training row, the placed codes decode less well, the model keeps its
+        training rows (float32) and ``partial_fit`` is not available. 'auto' is
+        'neighbors' for a ``fit`` with ``n_neighbors`` on at most 5,000 rows and
+        'encoder' otherwise; the mode in use is ``transform_mode_``
+        (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving embeddings").
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction
         error stops improving; the best weights are restored.
@@ -120,9 +128,12 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         Share of rows held out when ``early_stopping``.
     n_iter_no_change : int, default=25
         Epochs without an improvement larger than ``tol`` before training stops.
-    tol : float or None, default=1e-4
-        Minimum improvement of the monitored reconstruction loss; ``None`` runs all
-        ``max_iter`` epochs (unless ``early_stopping``).
+    tol : float or None, default=None
+        Minimum improvement of the monitored reconstruction loss for the stopping rule
+        of ``n_iter_no_change`` epochs. ``None`` runs all the epochs of ``max_iter``
+        (unless ``early_stopping``): the reconstruction loss stalls while the
+        adversarial game settles, and the embedding's neighbourhoods keep improving
+        after it has.
     warm_start : bool, default=False
         Continue from the previous fit's networks instead of starting afresh.
     precision : {'auto', 'float32', 'bfloat16'}, default='auto'
@@ -169,6 +180,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         ``early_stopping``.
     input_noise_ : float
         Input noise used in training (resolved from ``input_noise``).
+    transform_mode_ : {'encoder', 'neighbors'}
+        The mode :meth:`transform` uses when ``transform_mode='auto'``.
     mean_, scale_ : ndarray of shape (`n_features_in_`,)
         Internal standardisation.
     image_shape_ : tuple or None
@@ -245,8 +258,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         *,
         prior="gaussian",
         encoder="deterministic",
-        hidden_layer_sizes=(512, 512),
-        discriminator_layer_sizes=(256, 256),
+        hidden_layer_sizes=(256, 256),
+        discriminator_layer_sizes=(128, 128),
         activation="relu",
         reconstruction_loss="mse",
         scaling="auto",
@@ -254,20 +267,21 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         label_mode="prior",
         n_clusters=None,
         classification_weight=1.0,
-        max_iter=200,
-        batch_size=128,
-        learning_rate_init=1e-3,
+        max_iter="auto",
+        batch_size=256,
+        learning_rate_init=1e-2,
+        learning_rate="linear",
         alpha=0.0,
         input_noise="auto",
-        n_neighbors=None,
+        n_neighbors=15,
         neighbor_weight=1.0,
         neighbor_class_weight=1.0,
         min_dist=0.1,
-        transform_mode="encoder",
+        transform_mode="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,
-        tol=1e-4,
+        tol=None,
         warm_start=False,
         precision="auto",
         device="auto",
@@ -289,6 +303,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.alpha = alpha
         self.input_noise = input_noise
         self.n_neighbors = n_neighbors
@@ -338,7 +353,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
                                              betas=(0.5, 0.999))
         mode.build(self, generator)
 
-    def _train_step(self, X, Z_prior, y=None):
+    def _train_step(self, X, Z_prior, y=None, rows=None):
         mode = self._label_mode
         Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
         condition = mode.condition(y)
@@ -359,9 +374,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
             loss = loss + term
         neighbor_losses = {}
         if self._neighbor_term is not None:
-            neighbor_losses = self._neighbor_term.losses(
-                lambda rows: self.encoder_.encode(rows, generator=self._generator), self._corrupt, X.shape[0],
-                self._generator)
+            neighbor_losses = self._neighbor_term.losses(Z, logits, rows)
             loss = loss + self.neighbor_weight * neighbor_losses["neighbors"]
             if "neighbor_classes" in neighbor_losses:
                 loss = loss + self.neighbor_class_weight * neighbor_losses["neighbor_classes"]

@@ -67,14 +67,18 @@ class ALAE(BaseAdversarialAutoencoder):
         ``G`` ends in a sigmoid.
     scaling : {'auto', 'feature', 'global'}, default='auto'
         Internal standardisation, as in :class:`AdversarialAutoencoder`.
-    max_iter : int, default=150
-        Number of epochs (all of them unless ``tol`` or ``early_stopping`` stop earlier).
+    max_iter : int or 'auto', default=150
+        Number of epochs (all of them unless ``tol`` or ``early_stopping`` stop earlier);
+        'auto' as in :class:`AdversarialAutoencoder`.
     batch_size : int, default=128
         Minibatch size (capped at the number of rows).
     learning_rate_init : float, default=5e-4
         Adam learning rate of all networks, with β = (0, 0.99) as in the paper. The
         paper's 0.002 suits 60,000 MNIST rows; on small data sets (a few thousand rows)
         the lower default gives better codes.
+    learning_rate : {'constant', 'linear'}, default='constant'
+        Step-size schedule over a fit's epochs: 'linear' decays it towards 0 at the last
+        planned epoch (see :class:`AdversarialAutoencoder`).
     alpha : float, default=0.0
         L2 penalty (weight decay) of all networks.
     input_noise : float, default=0.0
@@ -95,10 +99,10 @@ class ALAE(BaseAdversarialAutoencoder):
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1
         How tightly neighbours may pack in ``w``, as in umap-learn.
-    transform_mode : {'encoder', 'neighbors'}, default='encoder'
+    transform_mode : {'auto', 'encoder', 'neighbors'}, default='encoder'
         How :meth:`transform` places rows: through the encoder E, or (with
         ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``
-        does, keeping the training rows; see :class:`AdversarialAutoencoder`.
+        does, keeping the training rows; 'auto' as in :class:`AdversarialAutoencoder`.
     precision : {'float32', 'auto', 'bfloat16'}, default='float32'
         Arithmetic of the training step, as in :class:`AdversarialAutoencoder`, but
         float32 by default: ALAE's game with the R1 penalty loses accuracy under bfloat16
@@ -179,6 +183,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         max_iter=150,
         batch_size=128,
         learning_rate_init=5e-4,
+        learning_rate="constant",
         alpha=0.0,
         input_noise=0.0,
         n_neighbors=None,
@@ -209,6 +214,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
         self.alpha = alpha
         self.input_noise = input_noise
         self.n_neighbors = n_neighbors
@@ -258,8 +264,8 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
     def _critic(self, X):
         return self.discriminator_(self.encoder_(X))  # (batch, 1)
 
-    def _train_step(self, X, Z_prior, y=None):
-        losses = self._update_encoder_discriminator(X, Z_prior)
+    def _train_step(self, X, Z_prior, y=None, rows=None):
+        losses = self._update_encoder_discriminator(X, Z_prior, rows)
         losses["generator"] = self._update_mapping_generator(Z_prior)
         losses["latent"] = self._update_latent_cycle(Z_prior)
         with torch.no_grad():
@@ -269,7 +275,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         order = ("latent", "discriminator", "generator", "reconstruction", "neighbors")
         return {name: losses[name] for name in order if name in losses}
 
-    def _update_encoder_discriminator(self, X, Z_prior):
+    def _update_encoder_discriminator(self, X, Z_prior, rows):
         """E and D: fake rows are G(F(z)); R1 penalises D∘E's slope at real rows."""
         with torch.no_grad():
             fake = self.generator_(self.mapping_(Z_prior))
@@ -278,7 +284,8 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         # codes' quality, so the real rows' pass runs in float32.
         in_float32 = torch.autocast(X.device.type, enabled=False) if self.r1_gamma > 0 else contextlib.nullcontext()
         with in_float32:
-            real_score = self._critic(real)
+            W_real = self.encoder_(real)  # (batch, n_components)
+            real_score = self.discriminator_(W_real)
         discriminator_loss = F.softplus(self._critic(fake)).mean() + F.softplus(-real_score).mean()
         penalty = 0.0
         if self.r1_gamma > 0:
@@ -288,8 +295,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         losses = {"discriminator": discriminator_loss}
         if self._neighbor_term is not None:
             # E alone shapes the embedding w, so its step with D carries the graph loss.
-            losses.update(self._neighbor_term.losses(lambda rows: (self.encoder_(rows), None), self._corrupt,
-                                                     X.shape[0], self._generator))
+            losses.update(self._neighbor_term.losses(W_real, None, rows))
             loss = loss + self.neighbor_weight * losses["neighbors"]
         self.encoder_optimizer_.zero_grad(set_to_none=True)
         loss.backward()

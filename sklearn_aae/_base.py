@@ -27,11 +27,14 @@ from ._neighbors import NeighborTerm, prior_code_scale
 from ._persistence import save
 from ._placement import NeighborPlacement
 from ._fit_state import continue_settings, initialize, labels_now_given, state_changed
-from ._training import run_epochs
+from ._training import planned_epochs, run_epochs
 from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
 
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
+# transform_mode='auto' places new rows among at most this many training rows (see
+# _check_transform_mode); above it the encoder maps them.
+_PLACEMENT_MAX_ROWS = 5000
 
 
 class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ChunkedInference, BaseEstimator,
@@ -46,15 +49,16 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "activation": [StrOptions(set(ACTIVATIONS))],
         "reconstruction_loss": [StrOptions({"mse", "bce"})],
         "scaling": [StrOptions({"auto", "feature", "global"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"linear", "constant"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
         "neighbor_weight": [Interval(Real, 0, None, closed="neither")],
         "min_dist": [Interval(Real, 0, None, closed="left")],
-        "transform_mode": [StrOptions({"encoder", "neighbors"})],
+        "transform_mode": [StrOptions({"auto", "encoder", "neighbors"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -86,11 +90,14 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """Create the networks (on the CPU, initialised from ``generator``) and optimizers."""
 
     @abstractmethod
-    def _train_step(self, X, Z_prior, y=None):
+    def _train_step(self, X, Z_prior, y=None, rows=None):
         """One minibatch update; returns a dict of the named losses (tensors).
 
         ``y`` holds the batch's class indices (-1: unlabeled) when the model trains on
-        labels, else ``None``. The fit's neighbour term, if any, is ``self._neighbor_term``.
+        labels, else ``None``; ``rows`` the batch's positions in the training data. The
+        fit's neighbour term, if any, is ``self._neighbor_term``: its minibatches are
+        the end points of graph edges, heads then tails, and its ``losses`` reads the
+        batch's own codes.
         """
 
     @abstractmethod
@@ -185,7 +192,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """
         check_is_fitted(self)
         X = validate_input(self, X, reset=False)
-        if self.transform_mode == "neighbors":
+        if self._transform_mode() == "neighbors":
             if getattr(self, "_placement", None) is None:
                 raise ValueError(f"transform_mode='neighbors' needs the training rows, which {type(self).__name__} "
                                  "keeps only when fitted with that mode; refit it with transform_mode='neighbors' "
@@ -312,7 +319,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         try:
             X, data, validation_score = self._prepare_fit(X, incremental, y)
             n_iter_before = self.n_iter_
-            run_epochs(self, data, 1 if incremental else self.max_iter, incremental=incremental,
+            run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data)),
+                       incremental=incremental,
                        validation_score=validation_score)
             self._place_training_rows()
         except BaseException:
@@ -335,6 +343,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         X = validate_input(self, X, reset=first_call)
         if not first_call and not incremental and labels_now_given(self, y, X.shape[0]):
             first_call, X = True, validate_input(self, X, reset=True)
+        self._resolve_transform_mode(incremental, X.shape[0])
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
             initialize(self, X, prior)
@@ -354,12 +363,31 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 return -self._reconstruction_error(X, self._validation_indices)
         return X, data, validation_score
 
+    def _transform_mode(self):
+        """The mode transform uses: the parameter, or for 'auto' the one resolved in fit."""
+        return self.transform_mode_ if self.transform_mode == "auto" else self.transform_mode
+
     def _place_training_rows(self):
-        """With transform_mode='neighbors', keep the training rows and their codes."""
+        """With transform_mode 'neighbors' (or 'auto' resolved to it), keep the training
+        rows and their codes."""
         self._placement = None
-        if self.transform_mode == "neighbors" and self._neighbor_term is not None:
+        if self._transform_mode() == "neighbors" and self._neighbor_term is not None:
             graph = self._neighbor_term.graph
             self._placement = NeighborPlacement.from_graph(graph, self._map_rows(self._encode, graph.X))
+
+    def _resolve_transform_mode(self, incremental, n_samples):
+        """The mode transform will use, ``transform_mode_``.
+
+        'auto' places new rows among the training rows (umap-learn's transform) when the
+        neighbour graph is in use, the call is a whole ``fit`` and the training rows are at
+        most ``_PLACEMENT_MAX_ROWS``: each placed row is compared with every training row,
+        so beyond that the encoder, which also generalises better with more rows, is used.
+        """
+        if self.transform_mode != "auto":
+            self.transform_mode_ = self.transform_mode
+            return
+        placed = self.n_neighbors is not None and not incremental and n_samples <= _PLACEMENT_MAX_ROWS
+        self.transform_mode_ = "neighbors" if placed else "encoder"
 
     def _check_transform_mode(self, incremental):
         if self.transform_mode != "neighbors":

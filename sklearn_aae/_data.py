@@ -239,20 +239,29 @@ class TrainingData:
         return None if self.labels is None else self.labels[self.indices[positions]]
 
 
-def resolve_input_noise(input_noise, X, standardise, rng):
+def resolve_input_noise(input_noise, X, standardise, rng, neighbor_graph=False):
     """The ``input_noise`` parameter as a number; 'auto' measures it on ``X``.
 
     'auto' is 1.5 × the median nearest-neighbour distance between standardised rows,
     divided by √n_features: noise of about the gap between neighbouring rows blurs each
     row within its own neighbourhood but not across to other parts of the data. That is
     large for sparse pixels and small for a low-dimensional manifold such as a swiss roll,
-    where more would mix its layers. A subsample of at most 2,000 rows keeps it cheap.
+    where more would mix its layers. With the neighbour graph it is
+    ``_GRAPH_NOISE_SHARE`` of that: the graph's loss already makes neighbouring rows'
+    codes agree, and more noise blurs the neighbourhoods it keeps. A subsample of at most
+    2,000 rows keeps it cheap.
     """
     if input_noise != "auto":
         return float(input_noise)
     rows = standardise(X[rng.permutation(X.shape[0])[:2000]])
     distances, _ = NearestNeighbors(n_neighbors=2).fit(rows).kneighbors(rows)
-    return float(1.5 * np.median(distances[:, 1]) / np.sqrt(X.shape[1]))
+    noise = 1.5 * np.median(distances[:, 1]) / np.sqrt(X.shape[1])
+    return float(noise * (_GRAPH_NOISE_SHARE if neighbor_graph else 1.0))
+
+
+# Share of the 'auto' input noise kept with the neighbour graph (benchmarks/RESULTS.md,
+# "How the defaults were chosen").
+_GRAPH_NOISE_SHARE = 0.25
 
 
 def split_validation(n_samples, validation_fraction, rng):

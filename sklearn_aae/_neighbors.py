@@ -19,9 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 # Below this many rows the exact k-NN search is cheaper than building an NN-descent index
 # (and needs no numba compilation); umap-learn draws its own line at 4,096 too.
 _EXACT_KNN_MAX_ROWS = 4096
-# Graph edges drawn per training row of a minibatch, and the weight of non-edges per edge
-# (umap-learn's negative_sample_rate).
-_EDGES_PER_ROW = 4
+# The weight of non-edges per edge (umap-learn's negative_sample_rate).
 _NEGATIVE_SAMPLE_RATE = 5
 # One unit of a umap-learn embedding, in standard deviations of the prior (see
 # prior_code_scale).
@@ -119,23 +117,34 @@ class NeighborTerm:
                                    device=data.indices.device)
         self.data = data
 
-    def losses(self, encode, corrupt, batch_size, generator):
-        """UMAP's graph loss on a fresh minibatch of edges, and with a class head the
-        graph consistency of its class probabilities.
+    def epoch_order(self, n_rows, batch_size, generator):
+        """Training positions for one epoch of about ``n_rows`` rows, batch by batch.
 
-        ``encode`` maps standardised rows to training-mode (codes, class logits or None);
-        ``corrupt`` is the input noise of the minibatch. The end points (heads, then tails)
-        get the same noise as the minibatch, so the encoder learns to keep neighbours
-        together for rows near, not only at, the training rows; one pass gives both the
-        codes and the logits.
+        Each minibatch is the two end points of ``batch_size // 2`` edges drawn with
+        probability ∝ weight: its heads, then its tails. The minibatch that is
+        reconstructed and matched to the prior is then also the one the graph loss reads,
+        so the graph costs no encoder pass of its own. Rows come up about as often as in a
+        shuffled pass: a row's share of the edge weight is close to even in UMAP's graph.
+        """
+        n_edges = max(1, batch_size // 2)
+        n_batches = max(1, -(-n_rows // (2 * n_edges)))
+        head, tail = self.graph.sample_edges(n_batches * n_edges, generator)
+        return torch.cat([head.view(n_batches, n_edges), tail.view(n_batches, n_edges)], dim=1).flatten()
+
+    def losses(self, Z, logits, positions):
+        """UMAP's graph loss on a minibatch made by :meth:`epoch_order`, and with a class
+        head the graph consistency of its class probabilities.
+
+        ``Z`` and ``logits`` are the training-mode codes and class logits (or None) of the
+        minibatch's rows, whose positions in the training data are ``positions`` (heads,
+        then tails). The encoder saw them with the minibatch's input noise, so it learns to
+        keep neighbours together for rows near, not only at, the training rows.
 
         Returns
         -------
         losses : dict of str to Tensor
-            'neighbors', and 'neighbor_classes' when ``encode`` returns logits.
+            'neighbors', and 'neighbor_classes' when ``logits`` is not None.
         """
-        positions = torch.cat(self.graph.sample_edges(batch_size * _EDGES_PER_ROW, generator))
-        Z, logits = encode(corrupt(self.data.batch(positions)))  # Z: (2 * n_edges, n_components)
         losses = {"neighbors": self.graph.loss(Z, positions)}
         if logits is not None:
             losses["neighbor_classes"] = neighbor_class_consistency(*logits.chunk(2))
@@ -178,6 +187,12 @@ class NeighborGraph:
         torch_threads = torch.get_num_threads()
         try:
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+            # The fuzzy set does not depend on the distances' unit, but umap-learn's search
+            # for each row's bandwidth has absolute tolerances: data in units of 1e-30 gave
+            # every row the same code. Distances go in units of their median.
+            positive = knn_distances[knn_distances > 0]
+            if positive.size:
+                knn_distances = knn_distances / np.median(positive)
             graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
                                                      knn_indices=knn_indices, knn_dists=knn_distances)
         finally:

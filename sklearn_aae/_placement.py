@@ -14,7 +14,8 @@ from ._neighbors import import_umap
 
 # Elements of one block of query-to-training distances: bounds transform's memory.
 _DISTANCE_BLOCK = 1 << 24
-# Rows with entries beyond this are rescaled before distances are taken (see __init__).
+# Rows with entries beyond this, or all below its inverse, are rescaled before distances
+# are taken (see __init__).
 _LARGEST_UNSCALED = 2.0 ** 60
 
 
@@ -58,10 +59,12 @@ class NeighborPlacement:
 
     def __init__(self, X_train, codes, *, n_neighbors, a, b, code_scale, negative_sample_rate, steps=20,
                  learning_rate=0.1):
-        # Distances are taken in float32, whose squares overflow past about 1e19: rows that
-        # large are measured in a unit of a power of two, which rescales them exactly.
+        # Distances are taken in float32, whose squares overflow past about 1e19 and vanish
+        # below about 1e-19: rows that large or that small are measured in a unit of a power
+        # of two, which rescales them exactly.
         largest = float(max(X_train.max(initial=0.0), -X_train.min(initial=0.0)))  # no temporary of X's size
-        self.unit = 2.0 ** math.floor(math.log2(largest)) if largest > _LARGEST_UNSCALED else 1.0
+        in_range = largest == 0.0 or 1.0 / _LARGEST_UNSCALED <= largest <= _LARGEST_UNSCALED
+        self.unit = 1.0 if in_range else 2.0 ** math.floor(math.log2(largest))
         self.X_train = np.ascontiguousarray(self._in_unit(X_train), dtype=np.float32)
         self.codes = np.ascontiguousarray(np.asarray(codes) / code_scale, dtype=np.float32)
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])

@@ -25,6 +25,39 @@ from ._torch_utils import autocast
 logger = logging.getLogger(__name__)
 
 
+def planned_epochs(max_iter, n_samples):
+    """The number of epochs of a fit: ``max_iter``, or with 'auto' fewer the more rows there are.
+
+    'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs, between ``_AUTO_EPOCHS_MIN``
+    and ``_AUTO_EPOCHS_MAX``: an epoch of many rows takes many optimizer steps, and a
+    parametric model needs far fewer passes over large data than over small data.
+    """
+    if max_iter != "auto":
+        return max_iter
+    return int(np.clip(round(_AUTO_EPOCH_SCALE / np.sqrt(n_samples)), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
+
+
+# max_iter='auto': about 85 epochs of 1,257 rows (digits), 30 of 10,000, 10 from 90,000 up.
+_AUTO_EPOCH_SCALE = 3000
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 200
+
+
+def set_learning_rate(estimator, epoch, n_epochs, incremental):
+    """The step size of every optimizer for epoch ``epoch`` (0-based) of ``n_epochs``.
+
+    learning_rate='linear' decays it from ``learning_rate_init`` towards 0 over the fit,
+    as umap-learn's does over its epochs: large steps find the layout, small ones settle
+    it. A ``partial_fit`` call has no end in sight and keeps the initial step size.
+    """
+    rate = estimator.learning_rate_init
+    if estimator.learning_rate == "linear" and not incremental:
+        rate *= 1.0 - epoch / n_epochs
+    for value in vars(estimator).values():
+        if isinstance(value, torch.optim.Optimizer):
+            for group in value.param_groups:
+                group["lr"] = rate
+
+
 def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None):
     """Train ``estimator`` for up to ``n_epochs`` passes over ``data`` (a TrainingData).
 
@@ -37,7 +70,8 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
     converged = False
     checkpoint = Checkpoint(estimator)
     try:
-        for _ in range(n_epochs):
+        for epoch in range(n_epochs):
+            set_learning_rate(estimator, epoch, n_epochs, incremental)
             losses = run_epoch(estimator, data, progress)
             record_epoch(estimator, losses, validation_score, progress, data)
             checkpoint = Checkpoint(estimator)
@@ -63,7 +97,7 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
         # _fit_state.continue_settings), so the copy need not outlive the fit, nor a pickle.
         estimator._best_state = None
     if not incremental and not converged and estimator.tol is not None:
-        warnings.warn(f"{type(estimator).__name__}: maximum iterations ({estimator.max_iter}) reached and the "
+        warnings.warn(f"{type(estimator).__name__}: maximum iterations ({n_epochs}) reached and the "
                       f"{estimator._monitored_loss} loss is still improving; raise max_iter for a closer fit.",
                       ConvergenceWarning)
 
@@ -75,14 +109,21 @@ def run_epoch(estimator, data, progress):
     """
     n_samples = len(data)
     batch_size = min(estimator.batch_size, n_samples)
+    term = estimator._neighbor_term
+    if term is None:
+        order = torch.randperm(n_samples, generator=estimator._generator, device=estimator.device_)
+    else:
+        # With the neighbour graph a minibatch is the two end points of each of its edges.
+        batch_size = 2 * max(1, batch_size // 2)
+        order = term.epoch_order(n_samples, batch_size, estimator._generator)
+    n_rows = order.shape[0]
     # Prior samples are drawn a block of batches at a time: one numpy call per block,
     # memory independent of n_samples.
     block = batch_size * max(1, INFERENCE_CHUNK // batch_size)
-    order = torch.randperm(n_samples, generator=estimator._generator, device=estimator.device_)
     estimator._set_training(True)
     names, total = None, None
-    for block_start in range(0, n_samples, block):
-        n_block = min(block, n_samples - block_start)
+    for block_start in range(0, n_rows, block):
+        n_block = min(block, n_rows - block_start)
         labels = data.labels_at(order[block_start:block_start + n_block])
         Z_prior = estimator._tensor(estimator._label_mode.draw_prior(estimator.prior_, n_block, labels,
                                                                      estimator._rng))
@@ -90,14 +131,14 @@ def run_epoch(estimator, data, progress):
             idx = order[block_start + start:block_start + start + batch_size]
             with autocast(estimator.device_, estimator._autocast_dtype):
                 losses = estimator._train_step(data.batch(idx), Z_prior[start:start + batch_size],
-                                               data.labels_at(idx))
+                                               data.labels_at(idx), rows=idx)
             if total is None:
                 names = list(losses)
                 total = torch.zeros(len(names), device=estimator.device_)
             total += torch.stack([losses[name].detach().float() for name in names]) * idx.shape[0]
             progress.update(idx.shape[0])
-    estimator.t_ += n_samples
-    return dict(zip(names, (total / n_samples).tolist()))
+    estimator.t_ += n_rows
+    return dict(zip(names, (total / n_rows).tolist()))
 
 
 def record_epoch(estimator, losses, validation_score, progress, data=None):

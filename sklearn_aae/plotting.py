@@ -169,9 +169,9 @@ def plot_loss_curve(estimator, *, ax=None, log_scale=False):
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_aae import AdversarialAutoencoder
     >>> from sklearn_aae.plotting import plot_loss_curve
-    >>> aae = AdversarialAutoencoder(max_iter=3, tol=None, random_state=0).fit(load_digits().data[:200])
+    >>> aae = AdversarialAutoencoder(max_iter=3, random_state=0).fit(load_digits().data[:200])
     >>> [line.get_label() for line in plot_loss_curve(aae).get_lines()]
-    ['reconstruction', 'discriminator', 'generator']
+    ['reconstruction', 'discriminator', 'generator', 'neighbors']
     """
     history = getattr(estimator, "loss_history_", None)
     if history is None:

@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn_aae import ALAE, AdversarialAutoencoder, Prior
 
 SMALL = dict(hidden_layer_sizes=(16,), discriminator_layer_sizes=(16,), batch_size=32, max_iter=3, tol=None,
+             n_neighbors=None, learning_rate="constant",
              random_state=0)
 ESTIMATORS = [AdversarialAutoencoder, ALAE]
 
@@ -170,11 +171,11 @@ def test_ctrl_c_keeps_the_last_completed_epoch(Estimator, X, monkeypatch):
     reference = Estimator(**{**SMALL, "max_iter": 2}).fit(X)
     step, calls = Estimator._train_step, {"n": 0}
 
-    def interrupted(self, *args):
+    def interrupted(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] > 12:  # 5 minibatches per epoch: in the middle of epoch 3
             raise KeyboardInterrupt
-        return step(self, *args)
+        return step(self, *args, **kwargs)
 
     monkeypatch.setattr(Estimator, "_train_step", interrupted)
     with pytest.warns(UserWarning, match="interrupted by the user after 2 epochs"):

@@ -140,7 +140,9 @@ def test_neighbours_raise_heldout_knn_accuracy(make_estimator, digits_split):
     scores = {}
     for n_neighbors, mode in ((None, "encoder"), (10, "neighbors")):
         # float32 pins the arithmetic: the margin is about the graph loss, not precision.
+        # Both trained as the defaults train (large steps, decaying), so only the graph differs.
         est = make_estimator(AdversarialAutoencoder, hidden_layer_sizes=(64, 64), max_iter=30, tol=None,
+                             batch_size=256, learning_rate_init=1e-2, learning_rate="linear",
                              n_neighbors=n_neighbors, transform_mode=mode, precision="float32").fit(X_train)
         scores[mode] = heldout_knn_accuracy(est.transform(X_train), y_train, est.transform(X_test), y_test)
     # The same fit, its held-out rows through the encoder, against its training codes.

@@ -58,8 +58,12 @@ def test_neighbor_transform_keeps_only_the_training_rows(make_estimator, blobs):
     est = make_estimator(AdversarialAutoencoder, **PLACEMENT, early_stopping=True, validation_fraction=0.2).fit(X)
     assert est._placement.X_train.shape == (len(X) - 60, X.shape[1])
     assert est._placement.codes.shape == (len(X) - 60, 2)
-    # The default mode keeps no data.
-    assert make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2).fit(X)._placement is None
+    # The encoder keeps no data; 'auto' keeps the training rows of a fit on few rows only.
+    assert make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2,
+                          transform_mode="encoder").fit(X)._placement is None
+    auto = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2, transform_mode="auto")
+    assert auto.fit(X).transform_mode_ == "neighbors" and auto._placement.X_train.shape == X.shape
+    assert auto.partial_fit(X).transform_mode_ == "encoder" and auto._placement is None
 
 
 def test_neighbor_transform_images_and_pickle(Estimator, make_estimator):
@@ -75,7 +79,8 @@ def test_neighbor_transform_images_and_pickle(Estimator, make_estimator):
     (None, dict(transform_mode="neighbors"), "fit", "set n_neighbors"),
     (None, dict(transform_mode="neighbors", n_neighbors=10), "partial_fit", "partial_fit"),
     (None, dict(transform_mode="umap", n_neighbors=10), "fit", "transform_mode"),
-    (dict(n_neighbors=10), dict(transform_mode="neighbors"), "transform", "refit it with transform_mode='neighbors'"),
+    (dict(n_neighbors=10, transform_mode="encoder"), dict(transform_mode="neighbors"), "transform",
+     "refit it with transform_mode='neighbors'"),
 ], ids=["without-n_neighbors", "partial_fit", "unknown-mode", "model-fitted-without-it"])
 def test_neighbor_transform_errors(Estimator, make_estimator, blobs, fitted_with, params, method, match):
     est = make_estimator(Estimator, max_iter=2)
