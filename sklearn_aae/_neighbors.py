@@ -57,7 +57,9 @@ def prior_code_scale(prior):
     Scaling by the prior's spread lets both hold.
     """
     Z = prior.sample(1000, random_state=0)
-    return _CODE_SCALE_PER_PRIOR_STD * float(np.sqrt(np.mean(np.var(Z, axis=0))))
+    spread = float(np.sqrt(np.mean(np.var(Z, axis=0))))
+    # A prior of one point (a categorical prior with one category) has no spread to follow.
+    return _CODE_SCALE_PER_PRIOR_STD * spread if spread > 0 else 1.0
 
 
 def neighbor_class_consistency(logits_head, logits_tail):

@@ -10,7 +10,8 @@ from sklearn_aae import ALAE, AdversarialAutoencoder
 _FAST = dict(hidden_layer_sizes=(16,), discriminator_layer_sizes=(16,), max_iter=3, batch_size=32)
 
 ESTIMATORS = [
-    AdversarialAutoencoder(**_FAST),
+    AdversarialAutoencoder(**_FAST),  # the defaults: the neighbour graph, placed transform
+    AdversarialAutoencoder(n_neighbors=None, **_FAST),  # the paper's plain AAE
     AdversarialAutoencoder(prior="gaussian_mixture", encoder="gaussian", **_FAST),
     AdversarialAutoencoder(prior="swiss_roll", encoder="universal", **_FAST),
     AdversarialAutoencoder(n_components=3, prior="uniform", early_stopping=True, **_FAST),
