@@ -18,6 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from tqdm.auto import tqdm
 
 from . import _torch_utils
 from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes, split_validation, validate_input)
@@ -408,8 +409,13 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self.n_neighbors is None:
             return None
         code_scale = prior_code_scale(self.prior_) if self._embedding_matches_prior else 1.0
-        return NeighborTerm(X, data, n_neighbors=self.n_neighbors, min_dist=self.min_dist, code_scale=code_scale,
-                            random_state=self._rng)
+        # With verbose, the graph's build is the first phase of the fit's progress: on
+        # large data the neighbour search takes minutes before training starts.
+        with tqdm(total=2, desc=f"{type(self).__name__} neighbour graph", unit="phase",
+                  disable=not self.verbose) as progress:
+            return NeighborTerm(X, data, n_neighbors=self.n_neighbors, min_dist=self.min_dist,
+                                code_scale=code_scale, random_state=self._rng,
+                                progress=None if progress.disable else progress)
 
     def _corrupt(self, X):
         """Training input of the encoder: X plus Gaussian noise when ``input_noise`` > 0.

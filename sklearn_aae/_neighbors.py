@@ -109,15 +109,21 @@ class NeighborTerm:
         Seeds the approximate neighbour search on large data.
     """
 
-    def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state):
+    def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state, progress=None):
         if len(data) < 2:
             raise ValueError("n_neighbors needs at least 2 training rows to build a neighbour graph.")
         indices = data.indices.cpu().numpy()
         rows = X if len(indices) == X.shape[0] else X[indices]
         self.graph = NeighborGraph(rows, n_neighbors, min_dist=min_dist, code_scale=code_scale,
                                    negative_sample_rate=_NEGATIVE_SAMPLE_RATE, random_state=random_state,
-                                   device=data.indices.device)
+                                   device=data.indices.device, progress=progress)
         self.data = data
+
+    @staticmethod
+    def rows_per_epoch(n_rows, batch_size):
+        """Rows in an epoch of :meth:`epoch_order`: whole minibatches of edge end points."""
+        n_edges = max(1, batch_size // 2)
+        return max(1, -(-n_rows // (2 * n_edges))) * 2 * n_edges
 
     def epoch_order(self, n_rows, batch_size, generator):
         """Training positions for one epoch of about ``n_rows`` rows, batch by batch.
@@ -129,7 +135,7 @@ class NeighborTerm:
         shuffled pass: a row's share of the edge weight is close to even in UMAP's graph.
         """
         n_edges = max(1, batch_size // 2)
-        n_batches = max(1, -(-n_rows // (2 * n_edges)))
+        n_batches = self.rows_per_epoch(n_rows, batch_size) // (2 * n_edges)
         head, tail = self.graph.sample_edges(n_batches * n_edges, generator)
         return torch.cat([head.view(n_batches, n_edges), tail.view(n_batches, n_edges)], dim=1).flatten()
 
@@ -173,9 +179,12 @@ class NeighborGraph:
         Seeds the approximate neighbour search on large data.
     device : torch.device
         Where the edge tensors live.
+    progress : tqdm or None, default=None
+        A progress bar of the build's two phases (the neighbour search, the fuzzy set).
     """
 
-    def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device):
+    def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device,
+                 progress=None):
         umap_ = import_umap()
         n_neighbors = min(n_neighbors, X.shape[0])
         self.n_neighbors = n_neighbors
@@ -188,7 +197,9 @@ class NeighborGraph:
         # two-core machine. torch gets its own setting back.
         torch_threads = torch.get_num_threads()
         try:
+            _phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+            _phase(progress, "fuzzy simplicial set")
             # The fuzzy set does not depend on the distances' unit, but umap-learn's search
             # for each row's bandwidth has absolute tolerances: data in units of 1e-30 gave
             # every row the same code. Distances go in units of their median.
@@ -199,6 +210,7 @@ class NeighborGraph:
                                                      knn_indices=knn_indices, knn_dists=knn_distances)
         finally:
             torch.set_num_threads(torch_threads)
+        _phase(progress, "done")
         graph = graph.tocsr()
         graph.sort_indices()
         # CSR rows: the edges of any set of rows are one gather away (loss on a minibatch).
@@ -273,6 +285,15 @@ class NeighborGraph:
         repulsion_weight = other_row.index_put((i, j), -weight, accumulate=True)
         repulsion = (repulsion_weight * F.softplus(-t)).sum() / other_row.sum().clamp_min(1.0)
         return attraction + self.negative_sample_rate * repulsion
+
+
+def _phase(progress, name):
+    """Shows ``name`` as the phase the progress bar is in; the bar counts finished phases."""
+    if progress is None:
+        return
+    if progress.postfix:
+        progress.update(1)
+    progress.set_postfix_str(name, refresh=True)
 
 
 def _offsets(counts):

@@ -65,8 +65,10 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
     """
     # One tick per row, not per epoch: on large data the bar shows rows/s and the time
     # left within the first epoch.
-    progress = tqdm(total=n_epochs * len(data), desc=type(estimator).__name__, unit="rows", unit_scale=True,
-                    disable=not estimator.verbose)
+    rows_per_epoch = len(data) if estimator._neighbor_term is None else estimator._neighbor_term.rows_per_epoch(
+        len(data), min(estimator.batch_size, len(data)))
+    progress = tqdm(total=n_epochs * rows_per_epoch, desc=f"{type(estimator).__name__} training", unit="rows",
+                    unit_scale=True, disable=not estimator.verbose)
     converged = False
     checkpoint = Checkpoint(estimator)
     try:

@@ -1,0 +1,87 @@
+"""The default training on data of any size: the epoch budget, the step-size schedule,
+minibatches of graph edges, out-of-core rows and the progress of a long fit."""
+
+import numpy as np
+import pytest
+
+import sklearn_aae._neighbors as neighbors_module
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae._training import planned_epochs
+
+TINY = dict(hidden_layer_sizes=(16,), discriminator_layer_sizes=(16,), random_state=0)
+
+
+def test_auto_epochs_fall_with_the_rows_within_bounds():
+    epochs = [planned_epochs("auto", n) for n in (10, 1_257, 10_000, 100_000, 1_000_000)]
+    assert epochs == [200, 85, 30, 10, 10]
+    assert planned_epochs(7, 1_000_000) == 7  # a number is honoured whatever the size
+
+
+def test_max_iter_auto_runs_the_planned_epochs(blobs):
+    X = blobs[0]
+    model = AdversarialAutoencoder(**TINY, n_neighbors=None).fit(X)
+    assert model.n_iter_ == planned_epochs("auto", len(X)) == len(model.loss_curve_)
+
+
+@pytest.mark.parametrize("schedule, share_left", [("linear", 1 / 4), ("constant", 1.0)])
+def test_learning_rate_schedule(blobs, schedule, share_left):
+    model = AdversarialAutoencoder(**TINY, max_iter=4, learning_rate=schedule, learning_rate_init=0.02)
+    model.fit(blobs[0])
+    rates = [group["lr"] for optimizer in (model.autoencoder_optimizer_, model.discriminator_optimizer_)
+             for group in optimizer.param_groups]
+    # The last of 4 epochs runs at (1 - 3/4) of the initial step size under 'linear'.
+    assert rates == pytest.approx([0.02 * share_left] * len(rates))
+    # partial_fit has no planned end: it keeps the initial step size.
+    model.partial_fit(blobs[0])
+    assert {group["lr"] for group in model.autoencoder_optimizer_.param_groups} == {0.02}
+
+
+def test_minibatches_are_the_end_points_of_graph_edges(blobs, monkeypatch):
+    X = blobs[0]
+    batches, graphs = [], []
+    step = AdversarialAutoencoder._train_step
+
+    def recording(self, X_batch, Z_prior, y=None, rows=None):
+        batches.append(rows.clone())
+        graphs.append(self._neighbor_term.graph)
+        return step(self, X_batch, Z_prior, y, rows=rows)
+
+    monkeypatch.setattr(AdversarialAutoencoder, "_train_step", recording)
+    model = AdversarialAutoencoder(**TINY, batch_size=50, max_iter=2).fit(X)
+    graph = graphs[0]
+    edges = set(zip(graph.head.tolist(), graph.tail.tolist()))
+    for rows in batches:
+        assert rows.shape == (50,)
+        heads, tails = rows.chunk(2)
+        assert all((h, t) in edges for h, t in zip(heads.tolist(), tails.tolist()))
+    # Each epoch is whole minibatches of end points, about as many rows as the data has.
+    assert model.t_ == 2 * 300 == sum(len(rows) for rows in batches)
+    assert len(batches) == 2 * 6
+
+
+def test_a_memmap_trains_without_a_copy(blobs, tmp_path, monkeypatch):
+    X = np.lib.format.open_memmap(tmp_path / "rows.npy", mode="w+", dtype=np.float64, shape=blobs[0].shape)
+    X[:] = blobs[0]
+    X.flush()
+    X = np.load(tmp_path / "rows.npy", mmap_mode="r")
+    seen = {}
+    build = neighbors_module.NeighborGraph.__init__
+
+    def recording(self, rows, *args, **kwargs):
+        seen["graph rows"] = rows
+        build(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(neighbors_module.NeighborGraph, "__init__", recording)
+    model = AdversarialAutoencoder(**TINY, max_iter=2, transform_mode="encoder").fit(X)
+    # The neighbour search reads the caller's mapped rows, not a copy of them.
+    assert np.shares_memory(seen["graph rows"], X)
+    Z = model.transform(X)
+    np.testing.assert_array_equal(Z, model.transform(np.asarray(blobs[0])))
+
+
+def test_verbose_fit_shows_the_graph_then_training(blobs, capsys):
+    AdversarialAutoencoder(**TINY, max_iter=2, verbose=True).fit(blobs[0])
+    err = capsys.readouterr().err
+    assert "nearest neighbours of 300 rows" in err and "fuzzy simplicial set" in err
+    assert err.index("neighbour graph") < err.index("AdversarialAutoencoder training")
+    assert "rows/s" in err
