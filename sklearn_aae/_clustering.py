@@ -25,13 +25,16 @@ from sklearn.neighbors import NearestNeighbors
 # Cut points tried along a cluster's Fiedler vector, as quantiles: a cut that leaves
 # fewer than a twentieth of the cluster on one side is never tried, so the refinement
 # splits groups, not stray rows.
-_SPLIT_QUANTILES = np.linspace(0.05, 0.95, 19)
+_SPLIT_QUANTILES = np.linspace(0.25, 0.75, 11)
 # Clusters up to this many rows get an exact (dense) eigendecomposition; larger ones
 # scipy's iterative one.
 _DENSE_EIGEN_MAX_ROWS = 1000
 # L-BFGS iterations of the head's read-out fit; from the trained head it converges in a
 # few dozen.
 _HEAD_FIT_ITERATIONS = 100
+# Copies of the training rows with the fit's input noise added that the read-out is also
+# fitted on.
+_HEAD_FIT_NOISY_COPIES = 2
 
 
 def neighbor_graph(X, n_neighbors):
@@ -183,8 +186,12 @@ def fit_head(estimator, X, labels):
         return captured["h"]
 
     with torch.no_grad():
-        H = torch.as_tensor(estimator._map_rows(hidden, X), dtype=torch.float32)  # (n_samples, n_hidden)
-    target = torch.as_tensor(labels, dtype=torch.int64)
+        # The clean rows and noisy copies, noised as in training: a read-out fitted to the
+        # training rows alone draws its boundaries too close to them for new rows.
+        H = torch.cat([torch.as_tensor(estimator._map_rows(hidden if copy == 0 else
+                                                           (lambda rows: hidden(estimator._corrupt(rows))), X),
+                                       dtype=torch.float32) for copy in range(1 + _HEAD_FIT_NOISY_COPIES)])
+    target = torch.as_tensor(np.tile(labels, 1 + _HEAD_FIT_NOISY_COPIES), dtype=torch.int64)
     weight = last.weight.detach()[-n_classes:].float().cpu().clone().requires_grad_(True)
     bias = last.bias.detach()[-n_classes:].float().cpu().clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=_HEAD_FIT_ITERATIONS, line_search_fn="strong_wolfe")
