@@ -73,9 +73,11 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         (``labels_``). With ``n_neighbors=None`` a clusterer trains on the neighbour
         graph of 15 neighbours (``n_neighbors=15``): its head must agree along the
         graph's edges, which makes the clusters follow the data's neighbourhoods
-        (user guide, "Labels"). Empty or nearly empty clusters are reported with a
-        ``ConvergenceWarning``. ``n_clusters`` larger than the number of rows raises
-        ``ValueError``.
+        (this needs umap-learn; without it a warning says the graph is left out).
+        After training, the head's clusters are refined on the graph and the head is
+        fitted to them (user guide, "Clustering"). Empty or nearly empty clusters are
+        reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the number
+        of rows raises ``ValueError``.
     classification_weight : float, default=1.0
         Weight of the class head's cross-entropy on labeled rows (label_mode
         'categorical').

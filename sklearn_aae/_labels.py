@@ -8,6 +8,7 @@ written), the prior samples it draws, its losses and how it generates rows of a 
 A model without labels uses :class:`NoLabels`.
 """
 
+import importlib.util
 import numbers
 import warnings
 
@@ -286,9 +287,16 @@ class ClassHead(_Classes):
 
     name = "categorical"
 
-    def __init__(self, classes, *, clusterer=False):
+    def __init__(self, classes, *, clusterer=False, n_samples=None):
         super().__init__(classes)
         self.clusterer = clusterer
+        # A single row has no neighbours to build a graph of.
+        self.default_n_neighbors = CLUSTER_N_NEIGHBORS if clusterer and (n_samples or 0) > 1 else None
+        if self.default_n_neighbors is not None and importlib.util.find_spec("umap") is None:
+            warnings.warn("n_clusters trains on a neighbour graph by default, which needs umap-learn (pip install "
+                          "umap-learn, or sklearn_aae[neighbors]); training without it, so the clusters follow "
+                          "the data's neighbourhoods less closely.", UserWarning)
+            self.default_n_neighbors = None
 
     @property
     def condition_size(self):
@@ -350,9 +358,9 @@ class ClassHead(_Classes):
         return terms, {"class_discriminator": head["class_discriminator"], "classification": classification}
 
     def n_neighbors(self, estimator):
-        if self.clusterer and estimator.n_neighbors is None:
-            return CLUSTER_N_NEIGHBORS
-        return estimator.n_neighbors
+        if estimator.n_neighbors is not None:
+            return estimator.n_neighbors
+        return getattr(self, "default_n_neighbors", None)  # absent from models saved before it existed
 
     def after_fit(self, estimator, X, incremental):
         """A clusterer's ``labels_`` and ``cluster_centers_``; empty or degenerate clusters are reported.
@@ -365,7 +373,7 @@ class ClassHead(_Classes):
             return
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
-            graph = neighbor_graph(X, self.n_neighbors(estimator) or CLUSTER_N_NEIGHBORS)
+            graph = neighbor_graph(X, estimator.n_neighbors or CLUSTER_N_NEIGHBORS)
             fit_head(estimator, X, refine_clusters(graph, labels, self.n_classes))
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.
         labels = estimator.classes_[np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)]
@@ -409,10 +417,10 @@ def resolve_label_mode(estimator, y, n_samples):
     mode, labels, n_regions = NoLabels(), None, None
     if estimator.n_clusters is not None:
         if estimator.n_clusters > n_samples:
-            raise ValueError(f"n_clusters={estimator.n_clusters} exceeds the {n_samples} training rows; "
-                             "a clusterer needs at least one row per cluster.")
+            raise ValueError(f"n_clusters={estimator.n_clusters} exceeds the number of training rows, "
+                             f"n_samples={n_samples}; a clusterer needs at least one row per cluster.")
         # A clusterer, like KMeans: fit ignores y (semi-supervised is 'categorical' with y).
-        mode = ClassHead(np.arange(estimator.n_clusters), clusterer=True)
+        mode = ClassHead(np.arange(estimator.n_clusters), clusterer=True, n_samples=n_samples)
     elif y is not None:
         classes, labels = encode_labels(y, n_samples)
         if classes.size:
