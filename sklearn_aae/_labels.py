@@ -430,6 +430,10 @@ def resolve_label_mode(estimator, y, n_samples):
         else:
             labels = None
     prior = resolve_prior(estimator.prior, estimator.n_components, n_classes=n_regions)
+    if isinstance(mode, ClassHead) and (prior.code_activation is not None or mode.n_classes == 1):
+        # One cluster has nothing to cut; codes on a simplex (prior='categorical') have no
+        # neighbourhoods for UMAP's loss to keep, and it diverges on them.
+        mode.default_n_neighbors = None
     if isinstance(mode, PriorPlacement):
         if prior.n_classes is None:
             warnings.warn(
