@@ -68,8 +68,16 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     n_clusters : int or None, default=None
         Cluster the rows into ``n_clusters`` categories (AAE paper, Sec. 6): a
         categorical class head trained without labels, whatever ``label_mode`` says;
-        like ``KMeans.fit``, ``fit`` ignores ``y`` and :meth:`predict` returns cluster
-        ids ``0 .. n_clusters - 1``.
+        like ``KMeans.fit``, ``fit`` ignores ``y``, :meth:`predict` returns cluster
+        ids ``0 .. n_clusters - 1`` and :meth:`fit_predict` the training rows' ones
+        (``labels_``). With ``n_neighbors=None`` a clusterer trains on the neighbour
+        graph of 15 neighbours (``n_neighbors=15``): its head must agree along the
+        graph's edges, which makes the clusters follow the data's neighbourhoods
+        (this needs umap-learn; without it a warning says the graph is left out).
+        After training, the head's clusters are refined on the graph and the head is
+        fitted to them (user guide, "Clustering"). Empty or nearly empty clusters are
+        reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the number
+        of rows raises ``ValueError``.
     classification_weight : float, default=1.0
         Weight of the class head's cross-entropy on labeled rows (label_mode
         'categorical').
@@ -162,6 +170,15 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         ``n_clusters``; only set when labels (or ``n_clusters``) are in use.
     label_mode_ : {'prior', 'conditional', 'categorical'} or None
         The label mode in use; ``None`` when the model was fitted without labels.
+    labels_ : ndarray of shape (n_samples,)
+        With ``n_clusters``: the cluster of each row of the last ``fit`` (or of the
+        last ``partial_fit`` chunk), equal to :meth:`predict` of those rows.
+    cluster_centers_ : ndarray of shape (n_clusters, n_features) or (n_clusters, h, w[, c])
+        With ``n_clusters``: each cluster's centre in the data's units and shape, the
+        decoded mean code of its training rows (an empty cluster decodes the mean code
+        of all rows). Not the mean of the member rows, as ``KMeans``'s is: that mean
+        blends styles into a row the model may never generate, while the decoded mean
+        is the cluster's typical row as the model draws it.
     encoder_, decoder_, discriminator_ : torch.nn.Module
         The trained networks.
     n_iter_, t_ : int

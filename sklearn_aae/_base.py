@@ -323,6 +323,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data)),
                        incremental=incremental,
                        validation_score=validation_score)
+            self._label_mode.after_fit(self, X, incremental)
             self._place_training_rows()
         except BaseException:
             if n_iter_before is None or self.n_iter_ == n_iter_before:
@@ -406,14 +407,15 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
 
     def _neighbor_term_for(self, X, data):
         """The neighbour graph's loss on this fit's training rows, or None without ``n_neighbors``."""
-        if self.n_neighbors is None:
+        n_neighbors = self._label_mode.n_neighbors(self)  # a clusterer's graph is on by default
+        if n_neighbors is None:
             return None
         code_scale = prior_code_scale(self.prior_) if self._embedding_matches_prior else 1.0
         # With verbose, the graph's build is the first phase of the fit's progress: on
         # large data the neighbour search takes minutes before training starts.
         with tqdm(total=2, desc=f"{type(self).__name__} neighbour graph", unit="phase",
                   disable=not self.verbose) as progress:
-            return NeighborTerm(X, data, n_neighbors=self.n_neighbors, min_dist=self.min_dist,
+            return NeighborTerm(X, data, n_neighbors=n_neighbors, min_dist=self.min_dist,
                                 code_scale=code_scale, random_state=self._rng,
                                 progress=None if progress.disable else progress)
 

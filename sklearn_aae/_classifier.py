@@ -1,4 +1,4 @@
-"""``predict`` and ``predict_proba`` of an AdversarialAutoencoder with a class head."""
+"""``predict``, ``predict_proba`` and ``fit_predict`` of an AdversarialAutoencoder with a class head."""
 
 import numpy as np
 import torch
@@ -18,9 +18,47 @@ def _has_class_head(estimator):
     return True
 
 
+def _is_clusterer(estimator):
+    if getattr(estimator, "n_clusters", None) is None:
+        raise AttributeError(f"{type(estimator).__name__} is a clusterer only with n_clusters set, so it has no "
+                             "fit_predict; set n_clusters, or use fit_transform.")
+    return True
+
+
 class ClassHeadPredictions:
     """The class head's predictions, available once a fit has trained one
     (``label_mode='categorical'`` with labels, or ``n_clusters``)."""
+
+    def _head_proba(self, rows):
+        """Class probabilities of standardised rows (a float32 tensor)."""
+        return torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1)
+
+    @available_if(_is_clusterer)
+    def fit_predict(self, X, y=None):
+        """Fit the clusterer on ``X`` and return the cluster of each row, ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Training rows.
+        y : None
+            Ignored, as by ``KMeans.fit_predict``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Cluster ids ``0 .. n_clusters - 1``; the same as ``predict(X)``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_aae import AdversarialAutoencoder
+        >>> X, _ = load_digits(return_X_y=True)
+        >>> clusterer = AdversarialAutoencoder(n_clusters=10, max_iter=2, random_state=0)
+        >>> clusterer.fit_predict(X[:200]).shape
+        (200,)
+        """
+        return self.fit(X).labels_
 
     @available_if(_has_class_head)
     def predict_proba(self, X):
@@ -46,7 +84,7 @@ class ClassHeadPredictions:
         (3, 10)
         """
         X = validate_input(self, X, reset=False)
-        return self._map_rows(lambda rows: torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1), X)
+        return self._map_rows(self._head_proba, X)
 
     @available_if(_has_class_head)
     def predict(self, X):

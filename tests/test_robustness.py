@@ -84,6 +84,7 @@ class Mode:
     classes: bool = False  # sample(y=...) draws a class
     decoder_reads_class: bool = False  # sample() draws a class for the decoder when not given one
     predicts: bool = False  # a class head gives predict
+    clusterer: bool = False  # n_clusters=3: fewer rows than clusters are refused
     no_partial_fit: bool = False  # transform_mode='neighbors' refuses partial_fit by design
 
     def make(self, **params):
@@ -102,7 +103,7 @@ MODES = [
     Mode("categorical", AdversarialAutoencoder, dict(label_mode="categorical"), labels=True, classes=True,
          decoder_reads_class=True, predicts=True),
     Mode("clusters", AdversarialAutoencoder, dict(n_clusters=3), reads_y=False, classes=True,
-         decoder_reads_class=True, predicts=True),
+         decoder_reads_class=True, predicts=True, clusterer=True),
     Mode("neighbors", AdversarialAutoencoder, dict(n_neighbors=5)),
     Mode("neighbors_transform", AdversarialAutoencoder, dict(n_neighbors=5, transform_mode="neighbors"),
          no_partial_fit=True),
@@ -362,7 +363,8 @@ CASES = [
     Case("0 rows", rows_in(Raises(ValueError, r"Found array with 0 sample\(s\)")), n_rows=0),
     Case("1 row", rows_in(OK, **fits(Raises(ValueError, r"1 sample\(s\) .* while a minimum of 2 is required"))),
          n_rows=1),
-    Case("2 rows", rows_in(OK), n_rows=2),
+    Case("2 rows", rows_in(OK, **fits(ByMode("clusterer", Raises(
+        ValueError, r"n_clusters=3 exceeds the number of training rows, n_samples=2")))), n_rows=2),
     Case("3 rows", rows_in(OK), n_rows=3),
     Case("3000 columns", once_fitted(Raises(ValueError, r"X has 3000 features, but \w+ is expecting 6 features"),
                                      codes=Raises(ValueError, r"Codes have 1000 columns; .* n_components=2")),

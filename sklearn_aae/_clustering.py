@@ -1,0 +1,209 @@
+"""The clusterer's last step (``n_clusters``): the head's clusters improved on the neighbour graph.
+
+Trained jointly with the autoencoder, the class head settles in a local optimum of its
+graph-consistency objective: now and then two groups of the data share one category
+while another group is cut in two (on digits: a 3 with a 9, a 1 in three parts), and a
+category can end up empty. Spectral clustering's objective tells which of those a
+partition would rather not have: the normalized association of the neighbour graph,
+``sum_k assoc(k, k) / vol(k)``, the share of each cluster's edge weight that stays
+inside it (one minus the normalized cut). After training, :func:`refine_clusters` moves
+from the head's partition by pairs of moves that keep ``n_clusters``: cut one cluster
+in two along its graph's Fiedler vector and merge two others (or fill an empty one),
+for as long as the association grows. :func:`fit_head` then fits the head's linear
+read-out to the refined clusters, so that ``predict`` of new rows, and ``labels_``,
+come from the head as before, and a new row gets the cluster of the training rows it
+resembles.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import sparse
+from scipy.sparse.linalg import eigsh
+from sklearn.neighbors import NearestNeighbors
+
+# Cut points tried along a cluster's Fiedler vector, as quantiles: a cut that leaves
+# fewer than a twentieth of the cluster on one side is never tried, so the refinement
+# splits groups, not stray rows.
+_SPLIT_QUANTILES = np.linspace(0.25, 0.75, 11)
+# Clusters up to this many rows get an exact (dense) eigendecomposition; larger ones
+# scipy's iterative one.
+_DENSE_EIGEN_MAX_ROWS = 1000
+# L-BFGS iterations of the head's read-out fit; from the trained head it converges in a
+# few dozen.
+_HEAD_FIT_ITERATIONS = 100
+# Copies of the training rows with the fit's input noise added that the read-out is also
+# fitted on.
+_HEAD_FIT_NOISY_COPIES = 2
+
+
+def neighbor_graph(X, n_neighbors):
+    """Symmetric 0/1 graph of each row's ``n_neighbors`` nearest rows (CSR, no self-loops)."""
+    n_neighbors = min(n_neighbors, X.shape[0])
+    graph = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors_graph(X, mode="connectivity")
+    graph = graph.maximum(graph.T).tocsr()
+    graph.setdiag(0)
+    graph.eliminate_zeros()
+    return graph
+
+
+def _association(graph, labels, n_clusters):
+    """Edge weight inside each cluster and each cluster's volume (total degree)."""
+    members = sparse.csr_matrix((np.ones(len(labels)), (np.arange(len(labels)), labels)),
+                                shape=(len(labels), n_clusters))
+    between = (members.T @ graph @ members).toarray()  # (n_clusters, n_clusters)
+    return between, between.sum(axis=1)
+
+
+def _ratio(inside, volume):
+    # An empty cluster, or one with no edges, keeps none of its (absent) edges.
+    return np.divide(inside, volume, out=np.zeros_like(np.asarray(inside, dtype=float)), where=volume > 0)
+
+
+def _best_split(graph, degree, rows):
+    """The cut of cluster ``rows`` along its Fiedler vector that keeps most association.
+
+    Returns the gain in normalized association and the rows of the part that leaves.
+    """
+    if len(rows) < 4:
+        return -np.inf, None
+    sub = graph[rows][:, rows]
+    d = np.asarray(sub.sum(axis=1)).ravel() + 1e-12
+    scaled = sparse.diags(1 / np.sqrt(d)) @ sub @ sparse.diags(1 / np.sqrt(d))
+    if len(rows) <= _DENSE_EIGEN_MAX_ROWS:
+        _, vectors = np.linalg.eigh(scaled.toarray())
+        fiedler = vectors[:, -2]
+    else:
+        values, vectors = eigsh(scaled, k=2, which="LA")
+        fiedler = vectors[:, np.argmin(values)]
+    fiedler = fiedler / np.sqrt(d)
+    volume_all = degree[rows].sum()
+    inside_all = sub.sum()
+    best_gain, best_part = -np.inf, None
+    for threshold in np.unique(np.quantile(fiedler, _SPLIT_QUANTILES)):
+        part = fiedler > threshold
+        if part.all() or not part.any():
+            continue
+        inside_part = sub[part][:, part].sum()
+        inside_rest = sub[~part][:, ~part].sum()
+        volume_part = degree[rows[part]].sum()
+        gain = (_ratio(inside_part, volume_part) + _ratio(inside_rest, volume_all - volume_part)
+                - _ratio(inside_all, volume_all))
+        if gain > best_gain:
+            best_gain, best_part = gain, rows[part]
+    return float(best_gain), best_part
+
+
+def refine_clusters(graph, labels, n_clusters, max_moves=None):
+    """Split-and-merge moves that raise the graph's normalized association.
+
+    Parameters
+    ----------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        Symmetric neighbour graph of the rows.
+    labels : ndarray of shape (n_samples,)
+        The starting clusters, ``0 .. n_clusters - 1``.
+    n_clusters : int
+        Number of clusters, kept by every move.
+    max_moves : int or None, default=None
+        Most moves made; ``None`` allows ``2 * n_clusters``.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+        The refined clusters; empty clusters are filled first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn_aae._clustering import neighbor_graph, refine_clusters
+    >>> X, y = make_blobs(300, centers=3, random_state=0)
+    >>> merged = np.where(y == 2, 1, y)  # two blobs in one cluster, cluster 2 empty
+    >>> np.bincount(refine_clusters(neighbor_graph(X, 10), merged, 3)).tolist()
+    [100, 100, 100]
+    """
+    labels = np.asarray(labels).copy()
+    degree = np.asarray(graph.sum(axis=1)).ravel()
+    max_moves = 2 * n_clusters if max_moves is None else max_moves
+    splits = {}
+    for _ in range(max_moves):
+        between, volume = _association(graph, labels, n_clusters)
+        inside = np.diag(between)
+        ratios = _ratio(inside, volume)
+        for k in range(n_clusters):
+            if k not in splits:
+                splits[k] = _best_split(graph, degree, np.flatnonzero(labels == k))
+        # The cheapest merge of two clusters, other than the one cut: an empty cluster
+        # costs nothing, so empty clusters are filled before any group is merged.
+        merged = _ratio(inside[:, None] + inside[None, :] + 2 * between, volume[:, None] + volume[None, :])
+        loss = ratios[:, None] + ratios[None, :] - merged
+        empty = np.flatnonzero(np.bincount(labels, minlength=n_clusters) == 0)
+        best = (0.0, None)
+        for k, (gain, part) in splits.items():
+            if part is None:
+                continue
+            if empty.size:
+                move = (gain, (k, part, empty[0], None))
+            else:
+                pair_loss = loss.copy()
+                pair_loss[k, :] = pair_loss[:, k] = np.inf
+                np.fill_diagonal(pair_loss, np.inf)
+                b, c = np.unravel_index(np.argmin(pair_loss), pair_loss.shape)
+                move = (gain - pair_loss[b, c], (k, part, c, b))
+            if move[0] > best[0] + 1e-9:
+                best = move
+        if best[1] is None:
+            break
+        k, part, freed, into = best[1]
+        if into is not None:
+            labels[labels == freed] = into
+            splits.pop(into, None)
+        labels[part] = freed
+        splits.pop(k, None)
+        splits.pop(freed, None)
+    return labels
+
+
+def fit_head(estimator, X, labels):
+    """Fit the encoder's class read-out to ``labels`` of the rows ``X`` (in place).
+
+    Only the head's rows of the encoder's last linear layer change, by a multinomial
+    logistic regression on the last hidden layer's features that starts from the
+    trained head: the style code, the decoder and the discriminators stay as trained.
+    """
+    encoder = estimator.encoder_
+    last = encoder.body[-1]
+    n_classes = encoder.n_classes
+
+    def hidden(rows):
+        captured = {}
+        handle = last.register_forward_hook(lambda module, inputs, output: captured.update(h=inputs[0]))
+        try:
+            encoder.encode(rows, sample=False)
+        finally:
+            handle.remove()
+        return captured["h"]
+
+    with torch.no_grad():
+        # The clean rows and noisy copies, noised as in training: a read-out fitted to the
+        # training rows alone draws its boundaries too close to them for new rows.
+        H = torch.cat([torch.as_tensor(estimator._map_rows(hidden if copy == 0 else
+                                                           (lambda rows: hidden(estimator._corrupt(rows))), X),
+                                       dtype=torch.float32) for copy in range(1 + _HEAD_FIT_NOISY_COPIES)])
+    target = torch.as_tensor(np.tile(labels, 1 + _HEAD_FIT_NOISY_COPIES), dtype=torch.int64)
+    weight = last.weight.detach()[-n_classes:].float().cpu().clone().requires_grad_(True)
+    bias = last.bias.detach()[-n_classes:].float().cpu().clone().requires_grad_(True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=_HEAD_FIT_ITERATIONS, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(H @ weight.T + bias, target)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    with torch.no_grad():
+        last.weight[-n_classes:] = weight.to(last.weight)
+        last.bias[-n_classes:] = bias.to(last.bias)

@@ -1,0 +1,111 @@
+"""AdversarialAutoencoder(n_clusters=K) as a clusterer: accuracy, predictions, balance, conventions."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_aae import AdversarialAutoencoder
+from sklearn_aae._clustering import neighbor_graph, refine_clusters
+
+
+def matched_accuracy(y, clusters):
+    """Accuracy after the best one-to-one matching of clusters to classes."""
+    counts = np.zeros((clusters.max() + 1, y.max() + 1))
+    np.add.at(counts, (clusters, y), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return counts[rows, cols].sum() / len(y)
+
+
+@pytest.fixture(scope="module")
+def stretched_blobs():
+    """Three blobs stretched along one slanted direction (scikit-learn's anisotropic blobs),
+    300 rows in 2 features and 100 held out: KMeans's round clusters cut across them, a
+    clusterer that follows the neighbourhoods need not."""
+    X, y = make_blobs(400, centers=3, random_state=170)
+    X = X @ np.array([[0.6, -0.6], [-0.4, 0.8]])
+    return X[:300], X[300:], y[:300], y[300:]
+
+
+@pytest.fixture(scope="module")
+def fitted_stretched_blobs(make_estimator, stretched_blobs):
+    return make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=30).fit(stretched_blobs[0])
+
+
+def test_beats_kmeans_on_stretched_blobs(fitted_stretched_blobs, stretched_blobs):
+    X_train, X_test, y_train, y_test = stretched_blobs
+    kmeans = KMeans(3, n_init=10, random_state=0).fit(X_train)
+    ours = matched_accuracy(y_test, fitted_stretched_blobs.predict(X_test))
+    theirs = matched_accuracy(y_test, kmeans.predict(X_test))
+    assert ours > theirs + 0.05, (ours, theirs)
+    assert np.bincount(fitted_stretched_blobs.labels_, minlength=3).min() > 0
+
+
+def test_labels_are_predict_of_the_training_rows(fitted_stretched_blobs, stretched_blobs):
+    # The training clustering and a held-out one come from the same head, scored alike.
+    model, X_train = fitted_stretched_blobs, stretched_blobs[0]
+    np.testing.assert_array_equal(model.labels_, model.predict(X_train))
+    np.testing.assert_array_equal(model.predict_proba(X_train).argmax(axis=1), model.labels_)
+
+
+def test_fit_predict_is_labels(make_estimator, stretched_blobs):
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=3)
+    labels = model.fit_predict(stretched_blobs[0])
+    np.testing.assert_array_equal(labels, model.labels_)
+    assert labels.shape == (300,)
+
+
+def test_fit_predict_only_for_a_clusterer():
+    assert not hasattr(AdversarialAutoencoder(), "fit_predict")
+    assert hasattr(AdversarialAutoencoder(n_clusters=3), "fit_predict")
+
+
+def test_cluster_centers_are_decoded_rows(fitted_stretched_blobs, stretched_blobs):
+    centers = fitted_stretched_blobs.cluster_centers_
+    assert centers.shape == (3, 2)
+    assert np.all(np.isfinite(centers))
+    # In the data's units: inside the data's range.
+    low, high = stretched_blobs[0].min(axis=0) - 1, stretched_blobs[0].max(axis=0) + 1
+    assert np.all((centers >= low) & (centers <= high))
+
+
+def test_cluster_centers_of_images_have_the_image_shape(make_estimator):
+    images = np.random.default_rng(0).random((60, 4, 4))
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(images)
+    assert model.cluster_centers_.shape == (3, 4, 4)
+
+
+def test_more_clusters_than_rows_is_an_error(make_estimator):
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    with pytest.raises(ValueError, match=r"n_clusters=6 exceeds the number of training rows, n_samples=5"):
+        make_estimator(AdversarialAutoencoder, n_clusters=6, max_iter=2).fit(X)
+
+
+def test_degenerate_clusters_are_reported(make_estimator):
+    # 40 identical rows cannot fill 4 clusters: the head puts them all in one.
+    X = np.ones((40, 3))
+    with pytest.warns(ConvergenceWarning, match=r"n_clusters=4\): clusters \[.*\] hold"):
+        make_estimator(AdversarialAutoencoder, n_clusters=4, max_iter=2).fit(X)
+
+
+def test_graph_is_on_by_default_for_a_clusterer(fitted_stretched_blobs):
+    # n_neighbors=None: the clusterer trained on the neighbour graph (its losses are recorded).
+    assert fitted_stretched_blobs.n_neighbors is None
+    assert {"neighbors", "neighbor_classes"} <= set(fitted_stretched_blobs.loss_history_)
+
+
+def test_refinement_mends_a_merged_cluster():
+    X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+    # Two blobs in one cluster and the third cluster empty, as a head can leave them.
+    merged = np.where(y == 2, 1, y)
+    refined = refine_clusters(neighbor_graph(X, 10), merged, 3)
+    assert matched_accuracy(y, refined) > 0.95
+    # Separate groups, each its own cluster, are left alone.
+    np.testing.assert_array_equal(refine_clusters(neighbor_graph(X, 10), y, 3), y)
