@@ -228,7 +228,7 @@ def test_prior_samples_by_class_in_classes_order(make_label_aae, overlapping_blo
 def test_class_head_is_smoothed_along_the_neighbour_graph(make_label_aae):
     # With n_neighbors and a class head, the class probabilities of the two ends of the
     # graph's edges are pulled together: their disagreement (loss_history_
-    # ['neighbor_classes']) ends far lower than with neighbor_class_weight=0.
+    # ['neighbor_classes']) ends lower than with neighbor_class_weight=0.
     X, y = make_circles(n_samples=800, noise=0.05, factor=0.5, random_state=0)
     X, y = X[:400], y[:400]
     rng = np.random.RandomState(0)
@@ -242,4 +242,5 @@ def test_class_head_is_smoothed_along_the_neighbour_graph(make_label_aae):
         history = model.loss_history_["neighbor_classes"]
         assert len(history) == 60
         disagreement[weight] = np.mean(history[-10:])
-    assert disagreement[30.0] < 0.6 * disagreement[0.0]
+    # Measured 0.65 at this seed since minibatches are made of graph edges (0.6 before).
+    assert disagreement[30.0] < 0.8 * disagreement[0.0]
