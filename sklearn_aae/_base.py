@@ -34,7 +34,7 @@ from .priors import _PRIORS, Prior, resolve_prior
 
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
 # transform_mode='auto' places new rows among at most this many training rows (see
-# _check_transform_mode); above it the encoder maps them.
+# _resolve_transform_mode); above it the encoder maps them.
 _PLACEMENT_MAX_ROWS = 5000
 
 
@@ -321,8 +321,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             X, data, validation_score = self._prepare_fit(X, incremental, y)
             n_iter_before = self.n_iter_
             run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data)),
-                       incremental=incremental,
-                       validation_score=validation_score)
+                       incremental=incremental, validation_score=validation_score)
             self._label_mode.after_fit(self, X, incremental)
             self._place_training_rows()
         except BaseException:

@@ -99,10 +99,8 @@ def labels_now_given(estimator, y, n_samples):
 def continue_settings(estimator):
     """Settings a continuing fit takes over from the parameters without a rebuild."""
     estimator._autocast_dtype = _torch_utils.resolve_precision(estimator.precision, estimator.device_)
-    for value in vars(estimator).values():
-        if isinstance(value, torch.optim.Optimizer):
-            for group in value.param_groups:
-                group["lr"] = estimator.learning_rate_init
+    # The step size is set at every epoch (_training.set_learning_rate), from
+    # learning_rate_init as it is now.
     if estimator.early_stopping and estimator.validation_scores_ is None:
         estimator.validation_scores_, estimator.best_validation_score_ = [], -np.inf
     if estimator.early_stopping and np.isfinite(estimator.best_validation_score_):

@@ -8,7 +8,6 @@ written), the prior samples it draws, its losses and how it generates rows of a 
 A model without labels uses :class:`NoLabels`.
 """
 
-import importlib.util
 import numbers
 import warnings
 
@@ -292,11 +291,6 @@ class ClassHead(_Classes):
         self.clusterer = clusterer
         # A single row has no neighbours to build a graph of.
         self.default_n_neighbors = CLUSTER_N_NEIGHBORS if clusterer and (n_samples or 0) > 1 else None
-        if self.default_n_neighbors is not None and importlib.util.find_spec("umap") is None:
-            warnings.warn("n_clusters trains on a neighbour graph by default, which needs umap-learn (pip install "
-                          "umap-learn, or sklearn_aae[neighbors]); training without it, so the clusters follow "
-                          "the data's neighbourhoods less closely.", UserWarning)
-            self.default_n_neighbors = None
 
     @property
     def condition_size(self):

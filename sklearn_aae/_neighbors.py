@@ -117,7 +117,6 @@ class NeighborTerm:
         self.graph = NeighborGraph(rows, n_neighbors, min_dist=min_dist, code_scale=code_scale,
                                    negative_sample_rate=_NEGATIVE_SAMPLE_RATE, random_state=random_state,
                                    device=data.indices.device, progress=progress)
-        self.data = data
 
     @staticmethod
     def rows_per_epoch(n_rows, batch_size):
