@@ -272,18 +272,87 @@ class NeighborGraph:
         Z = Z.float() / self.code_scale
         Z_head, Z_tail = Z.chunk(2)
         head, tail = positions.chunk(2)
-        squared = (Z_head[:, None, :] - Z_tail[None, :, :]).pow(2).sum(dim=2)  # (n_edges, n_edges)
-        # With t = log(a d^{2b}): -log φ(d) = softplus(t) and -log(1 - φ(d)) = softplus(-t),
-        # finite and smooth everywhere; the floor on d² only matters for coincident codes.
-        t = math.log(self.a) + self.b * torch.log(squared.clamp_min(1e-8))
         i, j, weight = self.batch_edges(head, tail)
-        attraction = (weight * F.softplus(t[i, j])).sum() / weight.sum().clamp_min(1e-12)
-        # Every pair (i, j) of different rows repels with weight 1 - w_ij, as in UMAP's
-        # cross-entropy; a row drawn twice is not its own non-edge.
-        other_row = (head[:, None] != tail[None, :]).float()
-        repulsion_weight = other_row.index_put((i, j), -weight, accumulate=True)
-        repulsion = (repulsion_weight * F.softplus(-t)).sum() / other_row.sum().clamp_min(1.0)
-        return attraction + self.negative_sample_rate * repulsion
+        # With t = log(a d^{2b}): -log φ(d) = softplus(t), finite and smooth everywhere; the
+        # floor on d² only matters for coincident codes. Only the few edges are read.
+        squared = (Z_head[i] - Z_tail[j]).square().sum(dim=1).clamp_min(1e-8)
+        t = math.log(self.a) + self.b * torch.log(squared)
+        attraction = (weight * F.softplus(t)).sum() / weight.sum().clamp_min(1e-12)
+        # Every pair (i, j) of different rows in a block of _REPULSION_BLOCK heads and as
+        # many tails repels with weight 1 - w_ij, as in UMAP's cross-entropy; a row drawn
+        # twice is not its own non-edge.
+        repulsion, n_pairs = 0.0, 0.0
+        for start in range(0, Z_head.shape[0], _REPULSION_BLOCK):
+            block = slice(start, start + _REPULSION_BLOCK)
+            with torch.no_grad():
+                other_row = (head[block, None] != tail[None, block]).float()
+                inside = (i >= start) & (i < start + _REPULSION_BLOCK) & (j >= start) & (j < start + _REPULSION_BLOCK)
+                repulsion_weight = other_row.index_put((i[inside] - start, j[inside] - start), -weight[inside],
+                                                       accumulate=True)
+            repulsion = repulsion + pair_repulsion(Z_head[block], Z_tail[block], repulsion_weight, self.a, self.b)
+            n_pairs = n_pairs + other_row.sum()
+        return attraction + self.negative_sample_rate * repulsion / n_pairs.clamp_min(1.0)
+
+
+# Non-edges are the pairs of a head and a tail in the same block of this many edges of a
+# minibatch: umap-learn samples 5 per edge, so a block is plenty, and the pairwise term's
+# cost then grows with the minibatch, not with its square.
+_REPULSION_BLOCK = 128
+# umap-learn's repulsive gradient divides by (0.001 + d²) rather than d²: pairs of nearly
+# coincident codes would otherwise get gradients without bound.
+_REPULSION_EPSILON = 1e-3
+
+
+def pair_repulsion(Z_head, Z_tail, weight, a, b):
+    """``Σ_ij weight_ij · -log(1 - φ(d_ij))`` over every pair of a head and a tail code.
+
+    ``d_ij² + 0.001`` stands for ``d_ij²`` (umap-learn's guard against coincident codes).
+    The same value as autograd would give on the broadcast differences, computed with
+    matrix products and a handful of passes over the (heads, tails) matrix, forward and
+    backward: the pairwise term is most of the cost of a minibatch of edges.
+
+    Parameters
+    ----------
+    Z_head, Z_tail : Tensor of shape (n_edges, n_components)
+        Codes (in units of the curve φ) of the edges' heads and tails.
+    weight : Tensor of shape (n_edges, n_edges)
+        Repulsion weight of each (head, tail) pair; not differentiated.
+    a, b : float
+        The curve φ(d) = 1 / (1 + a d^{2b}).
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+    """
+    return _PairRepulsion.apply(Z_head, Z_tail, weight, a, b)
+
+
+class _PairRepulsion(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, Z_head, Z_tail, weight, a, b):
+        with torch.autocast(Z_head.device.type, enabled=False):
+            head, tail = Z_head.float(), Z_tail.float()
+            # d² = |h|² + |t|² - 2 h·t, floored at 0 against rounding; then + epsilon.
+            squared = torch.addmm(head.square().sum(1)[:, None] + tail.square().sum(1)[None, :], head, tail.T,
+                                  alpha=-2.0)
+            squared.clamp_min_(0.0).add_(_REPULSION_EPSILON)
+            u = squared.pow(b).mul_(a)  # a d^{2b}; -log(1 - φ) = log(1 + 1 / u)
+            value = torch.dot(weight.flatten(), torch.log1p(u.reciprocal()).flatten())
+            # d/d(d²) of log(1 + 1/u) is -b / (d² (1 + u)): the pair's gradient coefficient.
+            coefficient = weight.div(u.add_(1.0).mul_(squared)).mul_(-b)
+        ctx.save_for_backward(head, tail, coefficient)
+        ctx.dtypes = Z_head.dtype, Z_tail.dtype
+        return value
+
+    @staticmethod
+    def backward(ctx, grad):
+        head, tail, coefficient = ctx.saved_tensors
+        with torch.autocast(head.device.type, enabled=False):
+            coefficient = coefficient * (2.0 * grad)
+            # ∂/∂h_i Σ_j c_ij |h_i - t_j|² = 2 Σ_j c_ij (h_i - t_j), as two matrix products.
+            grad_head = coefficient.sum(1)[:, None] * head - coefficient @ tail
+            grad_tail = coefficient.sum(0)[:, None] * tail - coefficient.T @ head
+        return grad_head.to(ctx.dtypes[0]), grad_tail.to(ctx.dtypes[1]), None, None, None
 
 
 def _phase(progress, name):
