@@ -83,11 +83,15 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         'categorical').
     max_iter : int or 'auto', default='auto'
         Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
-        rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
-        epochs, between 10 and 200 (user guide, "Training budget").
-    batch_size : int, default=256
+        rows there are, as umap-learn's ``n_epochs`` does: ``4000 / sqrt(n_samples)``
+        epochs, between 20 and 200 (user guide, "Training budget").
+    batch_size : int or 'auto', default='auto'
         Minibatch size (capped at the number of rows; rounded down to an even number
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).
+        'auto' is 256, and with ``n_neighbors`` a quarter of the rows between 256 and
+        1,024: the graph's loss is over the pairs of a minibatch, and on large data
+        larger minibatches carry more of its edges per step (user guide, "Training
+        budget").
     learning_rate_init : float, default=1e-2
         Adam learning rate of all networks at the start of a fit.
     learning_rate : {'linear', 'constant'}, default='linear'
@@ -119,6 +123,14 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         along the data's neighbourhoods as ``LabelSpreading`` does. 0 turns it off.
     min_dist : float, default=0.1
         How tightly neighbours may pack, as in umap-learn.
+    init : {'spectral', 'random'}, default='spectral'
+        Where the embedding starts, with ``n_neighbors``: 'spectral' first fits the
+        encoder to the spectral layout of the neighbour graph (umap-learn's own start,
+        ``umap.spectral.spectral_layout``), scaled to the prior's mean and spread, in a
+        hundred short steps; the fit then trains from there, which lays out the data's
+        global structure before the local one. 'random' starts from the networks'
+        random weights. No effect without ``n_neighbors``, or when a ``fit`` continues
+        a model (``warm_start``) or in ``partial_fit``.
     transform_mode : {'auto', 'encoder', 'neighbors'}, default='auto'
         How :meth:`transform` places rows. 'encoder' maps each row through the encoder,
         a parametric map; the model keeps no data. 'neighbors' (with ``n_neighbors``)
@@ -285,7 +297,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         n_clusters=None,
         classification_weight=1.0,
         max_iter="auto",
-        batch_size=256,
+        batch_size="auto",
         learning_rate_init=1e-2,
         learning_rate="linear",
         alpha=0.0,
@@ -294,6 +306,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         neighbor_weight=1.0,
         neighbor_class_weight=1.0,
         min_dist=0.1,
+        init="spectral",
         transform_mode="auto",
         early_stopping=False,
         validation_fraction=0.1,
@@ -327,6 +340,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         self.neighbor_weight = neighbor_weight
         self.neighbor_class_weight = neighbor_class_weight
         self.min_dist = min_dist
+        self.init = init
         self.transform_mode = transform_mode
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

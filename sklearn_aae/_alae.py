@@ -70,8 +70,9 @@ class ALAE(BaseAdversarialAutoencoder):
     max_iter : int or 'auto', default=150
         Number of epochs (all of them unless ``tol`` or ``early_stopping`` stop earlier);
         'auto' as in :class:`AdversarialAutoencoder`.
-    batch_size : int, default=128
-        Minibatch size (capped at the number of rows).
+    batch_size : int or 'auto', default=128
+        Minibatch size (capped at the number of rows; even with ``n_neighbors``). 'auto'
+        follows the rule of :class:`AdversarialAutoencoder`.
     learning_rate_init : float, default=5e-4
         Adam learning rate of all networks, with β = (0, 0.99) as in the paper. The
         paper's 0.002 suits 60,000 MNIST rows; on small data sets (a few thousand rows)
@@ -99,6 +100,14 @@ class ALAE(BaseAdversarialAutoencoder):
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1
         How tightly neighbours may pack in ``w``, as in umap-learn.
+    init : {'spectral', 'random'}, default='spectral'
+        Where the embedding starts, with ``n_neighbors``: 'spectral' first fits the
+        encoder to the spectral layout of the neighbour graph (umap-learn's own start,
+        ``umap.spectral.spectral_layout``), standardised, in a
+        hundred short steps; the fit then trains from there, which lays out the data's
+        global structure before the local one. 'random' starts from the networks'
+        random weights. No effect without ``n_neighbors``, or when a ``fit`` continues
+        a model (``warm_start``) or in ``partial_fit``.
     transform_mode : {'auto', 'encoder', 'neighbors'}, default='encoder'
         How :meth:`transform` places rows: through the encoder E, or (with
         ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``
@@ -189,6 +198,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         n_neighbors=None,
         neighbor_weight=1.0,
         min_dist=0.1,
+        init="spectral",
         transform_mode="encoder",
         early_stopping=False,
         validation_fraction=0.1,
@@ -220,6 +230,7 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         self.n_neighbors = n_neighbors
         self.neighbor_weight = neighbor_weight
         self.min_dist = min_dist
+        self.init = init
         self.transform_mode = transform_mode
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

@@ -28,7 +28,7 @@ from ._neighbors import NeighborTerm, prior_code_scale
 from ._persistence import save
 from ._placement import NeighborPlacement
 from ._fit_state import continue_settings, initialize, labels_now_given, state_changed
-from ._training import planned_epochs, run_epochs
+from ._training import fit_codes, planned_epochs, run_epochs
 from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
 
@@ -51,7 +51,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "reconstruction_loss": [StrOptions({"mse", "bce"})],
         "scaling": [StrOptions({"auto", "feature", "global"})],
         "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "learning_rate": [StrOptions({"linear", "constant"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -59,6 +59,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
         "neighbor_weight": [Interval(Real, 0, None, closed="neither")],
         "min_dist": [Interval(Real, 0, None, closed="left")],
+        "init": [StrOptions({"spectral", "random"})],
         "transform_mode": [StrOptions({"auto", "encoder", "neighbors"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -320,6 +321,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         try:
             X, data, validation_score = self._prepare_fit(X, incremental, y)
             n_iter_before = self.n_iter_
+            if self.init == "spectral" and self._neighbor_term is not None and not incremental and self.n_iter_ == 0:
+                fit_codes(self, data, self._spectral_start(data))
             run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data)),
                        incremental=incremental, validation_score=validation_score)
             self._label_mode.after_fit(self, X, incremental)
@@ -400,6 +403,17 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             raise ValueError("transform_mode='neighbors' places new rows among the training rows of one "
                              "fit, which partial_fit never sees whole; use fit, or "
                              "transform_mode='encoder' with partial_fit.")
+
+    def _spectral_start(self, data):
+        """The codes the encoder first fits with init='spectral': the graph's spectral layout
+        with the prior's mean and spread in each coordinate (an embedding not matched to a
+        prior, ALAE's, gets mean 0 and spread 1)."""
+        mean, spread = np.zeros(self.n_components), np.ones(self.n_components)
+        if self._embedding_matches_prior:
+            Z = self.prior_.sample(1000, random_state=0)
+            mean, spread = Z.mean(axis=0), Z.std(axis=0)
+        layout = self._neighbor_term.spectral_layout(self.n_components, self._rng)
+        return mean + spread * layout
 
     def _layer_sizes(self, name):
         return layer_sizes(getattr(self, name), name)

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy import sparse
 import torch.nn.functional as F
 from sklearn.neighbors import NearestNeighbors
 
@@ -117,6 +118,32 @@ class NeighborTerm:
         self.graph = NeighborGraph(rows, n_neighbors, min_dist=min_dist, code_scale=code_scale,
                                    negative_sample_rate=_NEGATIVE_SAMPLE_RATE, random_state=random_state,
                                    device=data.indices.device, progress=progress)
+
+    def spectral_layout(self, n_components, random_state):
+        """umap-learn's spectral layout of the graph (its own start), each coordinate
+        standardised: an array of shape (n_training_rows, n_components).
+
+        A graph of fewer rows than the layout needs eigenvectors gets a random layout.
+        """
+        graph = self.graph
+        n_rows = graph.indptr.shape[0] - 1
+        if n_rows <= n_components + 1:
+            layout = random_state.normal(size=(n_rows, n_components))
+        else:
+            matrix = sparse.csr_matrix((graph.weight.cpu().numpy(), graph.tail.cpu().numpy(),
+                                        graph.indptr.cpu().numpy()), shape=(n_rows, n_rows))
+            torch_threads = torch.get_num_threads()  # numba's OpenMP layer resets it, see NeighborGraph
+            try:
+                with warnings.catch_warnings():
+                    # A graph of several components is laid out by component (umap-learn
+                    # says so in a warning), which is what a start needs.
+                    warnings.simplefilter("ignore")
+                    layout = import_umap().spectral_layout(graph.X, matrix, n_components, random_state)
+            finally:
+                torch.set_num_threads(torch_threads)
+        layout = layout - layout.mean(axis=0)
+        spread = layout.std(axis=0)
+        return layout / np.where(spread > 0, spread, 1.0)
 
     @staticmethod
     def rows_per_epoch(n_rows, batch_size):

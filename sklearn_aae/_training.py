@@ -37,9 +37,72 @@ def planned_epochs(max_iter, n_samples):
     return int(np.clip(round(_AUTO_EPOCH_SCALE / np.sqrt(n_samples)), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
 
 
-# max_iter='auto': about 85 epochs of 1,257 rows (digits), 30 of 10,000, 10 from 90,000 up.
-_AUTO_EPOCH_SCALE = 3000
-_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 200
+def planned_batch_size(estimator, n_rows):
+    """The minibatch size of an epoch over ``n_rows`` rows: ``batch_size``, or for 'auto'
+    ``_AUTO_BATCH`` rows, and with the neighbour graph ``n_rows / _AUTO_BATCHES_PER_EPOCH``
+    between ``_AUTO_BATCH`` and ``_AUTO_BATCH_MAX``.
+
+    Never more than the rows; even with the graph, whose minibatches are the two end points
+    of ``batch_size // 2`` edges. The graph's loss is over pairs of a minibatch: larger
+    ones carry more of its edges per step, and on large data a step of many edges is
+    worth more than several small ones.
+    """
+    graph = estimator._neighbor_term is not None
+    size = estimator.batch_size
+    if size == "auto":
+        size = _AUTO_BATCH
+        if graph:
+            size = int(np.clip(n_rows // _AUTO_BATCHES_PER_EPOCH, _AUTO_BATCH, _AUTO_BATCH_MAX))
+    size = min(size, n_rows)
+    return 2 * max(1, size // 2) if graph else size
+
+
+_AUTO_BATCH, _AUTO_BATCH_MAX = 256, 1024
+_AUTO_BATCHES_PER_EPOCH = 4
+
+# max_iter="auto": about 113 epochs of 1,257 rows (digits), 40 of 10,000, 20 from 40,000 up.
+_AUTO_EPOCH_SCALE = 4000
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
+
+
+# init='spectral': Adam steps of the encoder alone towards the start's codes, their
+# minibatch size and step size. A start need only be close: the fit's own steps refine it.
+_START_STEPS = 100
+_START_BATCH = 512
+_START_LEARNING_RATE = 3e-3
+
+
+def fit_codes(estimator, data, targets):
+    """Move the encoder's codes of the training rows towards ``targets`` (a start).
+
+    ``_START_STEPS`` minibatches of the training rows, with the fit's input noise, regress
+    the codes on ``targets`` (mean squared error) with an Adam of their own; the fit's
+    optimizers are left as they were.
+
+    Parameters
+    ----------
+    estimator : BaseAdversarialAutoencoder
+        A model whose networks are built, before its first epoch.
+    data : TrainingData
+        The fit's training rows.
+    targets : ndarray of shape (len(data), n_components)
+        The codes to start from, in the order of ``data``.
+    """
+    targets = torch.as_tensor(targets, dtype=torch.float32, device=estimator.device_)
+    parameters = [p for p in estimator.encoder_.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(parameters, lr=_START_LEARNING_RATE)
+    batch_size = min(_START_BATCH, len(data))
+    estimator._set_training(True)
+    for _ in range(_START_STEPS):
+        idx = torch.randint(len(data), (batch_size,), generator=estimator._generator, device=estimator.device_)
+        with autocast(estimator.device_, estimator._autocast_dtype):
+            Z = estimator._encode(estimator._corrupt(data.batch(idx)))
+        loss = (Z.float() - targets[idx]).square().mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{type(estimator).__name__}: the spectral start diverged ({divergence_cause(estimator, data)})")
 
 
 def set_learning_rate(estimator, epoch, n_epochs, incremental):
@@ -66,7 +129,7 @@ def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None)
     # One tick per row, not per epoch: on large data the bar shows rows/s and the time
     # left within the first epoch.
     rows_per_epoch = len(data) if estimator._neighbor_term is None else estimator._neighbor_term.rows_per_epoch(
-        len(data), min(estimator.batch_size, len(data)))
+        len(data), planned_batch_size(estimator, len(data)))
     progress = tqdm(total=n_epochs * rows_per_epoch, desc=f"{type(estimator).__name__} training", unit="rows",
                     unit_scale=True, disable=not estimator.verbose)
     converged = False
@@ -110,13 +173,12 @@ def run_epoch(estimator, data, progress):
     Losses are summed on the device and read once at the end: one host sync per epoch.
     """
     n_samples = len(data)
-    batch_size = min(estimator.batch_size, n_samples)
+    batch_size = planned_batch_size(estimator, n_samples)
     term = estimator._neighbor_term
     if term is None:
         order = torch.randperm(n_samples, generator=estimator._generator, device=estimator.device_)
     else:
         # With the neighbour graph a minibatch is the two end points of each of its edges.
-        batch_size = 2 * max(1, batch_size // 2)
         order = term.epoch_order(n_samples, batch_size, estimator._generator)
     n_rows = order.shape[0]
     # Prior samples are drawn a block of batches at a time: one numpy call per block,

@@ -36,13 +36,18 @@ def fitted_stretched_blobs(make_estimator, stretched_blobs):
     return make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=30).fit(stretched_blobs[0])
 
 
-def test_beats_kmeans_on_stretched_blobs(fitted_stretched_blobs, stretched_blobs):
+@pytest.mark.slow
+def test_beats_kmeans_on_stretched_blobs(fitted_stretched_blobs, make_estimator, stretched_blobs):
     X_train, X_test, y_train, y_test = stretched_blobs
     kmeans = KMeans(3, n_init=10, random_state=0).fit(X_train)
-    ours = matched_accuracy(y_test, fitted_stretched_blobs.predict(X_test))
     theirs = matched_accuracy(y_test, kmeans.predict(X_test))
-    assert ours > theirs + 0.05, (ours, theirs)
-    assert np.bincount(fitted_stretched_blobs.labels_, minlength=3).min() > 0
+    # Three seeds: the margin is the clusterer's, not one seed's.
+    models = [fitted_stretched_blobs] + [make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=30,
+                                                        random_state=seed).fit(X_train) for seed in (1, 2)]
+    ours = [matched_accuracy(y_test, model.predict(X_test)) for model in models]
+    assert np.mean(ours) > theirs + 0.05, (ours, theirs)
+    for model in models:
+        assert np.bincount(model.labels_, minlength=3).min() > 0
 
 
 def test_labels_are_predict_of_the_training_rows(fitted_stretched_blobs, stretched_blobs):

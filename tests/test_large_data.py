@@ -13,8 +13,25 @@ TINY = dict(hidden_layer_sizes=(16,), discriminator_layer_sizes=(16,), random_st
 
 def test_auto_epochs_fall_with_the_rows_within_bounds():
     epochs = [planned_epochs("auto", n) for n in (10, 1_257, 10_000, 100_000, 1_000_000)]
-    assert epochs == [200, 85, 30, 10, 10]
+    assert epochs == [200, 113, 40, 20, 20]
     assert planned_epochs(7, 1_000_000) == 7  # a number is honoured whatever the size
+
+
+@pytest.mark.parametrize("n_neighbors, n_rows, expected", [
+    (None, 300, 256), (None, 100_000, 256),  # without the graph: 256, capped at the rows
+    (None, 100, 100),
+    (15, 300, 256), (15, 1_257, 314), (15, 2_001, 500), (15, 10_000, 1024), (15, 1_000_000, 1024),
+    (15, 101, 100),  # the graph's minibatches are pairs of end points: even
+])
+def test_auto_batch_size_grows_with_the_rows_with_the_graph(n_neighbors, n_rows, expected):
+    from types import SimpleNamespace
+
+    from sklearn_aae._training import planned_batch_size
+
+    model = SimpleNamespace(batch_size="auto", _neighbor_term=None if n_neighbors is None else object())
+    assert planned_batch_size(model, n_rows) == expected
+    model.batch_size = 300  # a number is honoured, within the rows
+    assert planned_batch_size(model, n_rows) == min(300, n_rows if n_neighbors is None else n_rows - n_rows % 2)
 
 
 def test_max_iter_auto_runs_the_planned_epochs(blobs):

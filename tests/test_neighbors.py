@@ -133,10 +133,28 @@ def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
 
 @pytest.mark.slow
 def test_graph_loss_decreases_and_is_recorded(Estimator, make_estimator, blobs):
-    est = make_estimator(Estimator, n_neighbors=10).fit(blobs[0])
+    est = make_estimator(Estimator, n_neighbors=10, init="random").fit(blobs[0])
     history = est.loss_history_["neighbors"]
     assert len(history) == est.n_iter_ == len(est.loss_curve_)
     assert np.mean(history[-3:]) < 0.5 * history[0]
+
+
+def test_spectral_start_lays_out_the_graph_before_the_first_epoch(Estimator, make_estimator, blobs):
+    X, y = blobs
+    first = {init: make_estimator(Estimator, n_neighbors=10, init=init, max_iter=1).fit(X)
+             for init in ("spectral", "random")}
+    # The start is umap-learn's layout of the graph: the first epoch's graph loss is
+    # already far lower, and the four blobs' codes already apart.
+    losses = {init: est.loss_history_["neighbors"][0] for init, est in first.items()}
+    assert losses["spectral"] < 0.7 * losses["random"], losses
+    Z = first["spectral"].transform(X)
+    assert heldout_knn_accuracy(Z, y, Z, y) > 0.95
+
+
+def test_spectral_start_has_no_effect_without_the_graph(Estimator, make_estimator, blobs):
+    X = blobs[0]
+    spectral, random = (make_estimator(Estimator, init=init, max_iter=2).fit(X) for init in ("spectral", "random"))
+    np.testing.assert_array_equal(spectral.transform(X), random.transform(X))
 
 
 def test_the_fitted_model_keeps_no_graph(Estimator, make_estimator, blobs):
