@@ -102,7 +102,8 @@ def fit_codes(estimator, data, targets):
         loss.backward()
         optimizer.step()
     if not torch.isfinite(loss):
-        raise FloatingPointError(f"{type(estimator).__name__}: the spectral start diverged ({divergence_cause(estimator, data)})")
+        raise FloatingPointError(f"{type(estimator).__name__}: the spectral start diverged. "
+                                 f"{divergence_cause(estimator, data)}")
 
 
 def set_learning_rate(estimator, epoch, n_epochs, incremental):
