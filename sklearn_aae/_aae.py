@@ -83,12 +83,13 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         'categorical').
     max_iter : int or 'auto', default='auto'
         Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
-        rows there are, as umap-learn's ``n_epochs`` does: ``4000 / sqrt(n_samples)``
-        epochs, between 20 and 200 (user guide, "Training budget").
+        rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
+        epochs, times ``sqrt(batch_size / 256)``, between 20 and 200 (user guide,
+        "Training budget").
     batch_size : int or 'auto', default='auto'
         Minibatch size (capped at the number of rows; rounded down to an even number
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).
-        'auto' is 256, and with ``n_neighbors`` a quarter of the rows between 256 and
+        'auto' is 256, and with ``n_neighbors`` an eighth of the rows between 256 and
         1,024: the graph's loss is over the pairs of a minibatch, and on large data
         larger minibatches carry more of its edges per step (user guide, "Training
         budget").

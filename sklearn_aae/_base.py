@@ -28,7 +28,7 @@ from ._neighbors import NeighborTerm, prior_code_scale
 from ._persistence import save
 from ._placement import NeighborPlacement
 from ._fit_state import continue_settings, initialize, labels_now_given, state_changed
-from ._training import fit_codes, planned_epochs, run_epochs
+from ._training import fit_codes, planned_batch_size, planned_epochs, run_epochs
 from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
 
@@ -323,7 +323,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             n_iter_before = self.n_iter_
             if self.init == "spectral" and self._neighbor_term is not None and not incremental and self.n_iter_ == 0:
                 fit_codes(self, data, self._spectral_start(data))
-            run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data)),
+            run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data),
+                                                                      planned_batch_size(self, len(data))),
                        incremental=incremental, validation_score=validation_score)
             self._label_mode.after_fit(self, X, incremental)
             self._place_training_rows()

@@ -25,16 +25,19 @@ from ._torch_utils import autocast
 logger = logging.getLogger(__name__)
 
 
-def planned_epochs(max_iter, n_samples):
+def planned_epochs(max_iter, n_samples, batch_size=256):
     """The number of epochs of a fit: ``max_iter``, or with 'auto' fewer the more rows there are.
 
-    'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs, between ``_AUTO_EPOCHS_MIN``
-    and ``_AUTO_EPOCHS_MAX``: an epoch of many rows takes many optimizer steps, and a
-    parametric model needs far fewer passes over large data than over small data.
+    'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs, times
+    ``sqrt(batch_size / 256)``, between ``_AUTO_EPOCHS_MIN`` and ``_AUTO_EPOCHS_MAX``: an
+    epoch of many rows takes many optimizer steps, and a parametric model needs far fewer
+    passes over large data than over small data; an epoch of larger minibatches takes
+    fewer steps, so it gets some of them back.
     """
     if max_iter != "auto":
         return max_iter
-    return int(np.clip(round(_AUTO_EPOCH_SCALE / np.sqrt(n_samples)), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
+    epochs = _AUTO_EPOCH_SCALE / np.sqrt(n_samples) * np.sqrt(batch_size / _AUTO_BATCH)
+    return int(np.clip(round(epochs), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
 
 
 def planned_batch_size(estimator, n_rows):
@@ -58,10 +61,11 @@ def planned_batch_size(estimator, n_rows):
 
 
 _AUTO_BATCH, _AUTO_BATCH_MAX = 256, 1024
-_AUTO_BATCHES_PER_EPOCH = 4
+_AUTO_BATCHES_PER_EPOCH = 8
 
-# max_iter="auto": about 113 epochs of 1,257 rows (digits), 40 of 10,000, 20 from 40,000 up.
-_AUTO_EPOCH_SCALE = 4000
+# max_iter="auto": 85 epochs of 1,257 rows (digits, minibatches of 256), 60 of 10,000
+# (minibatches of 1,024 with the graph), 20 from 100,000 up.
+_AUTO_EPOCH_SCALE = 3000
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 
 
