@@ -103,11 +103,11 @@ class ALAE(BaseAdversarialAutoencoder):
     init : {'spectral', 'random'}, default='spectral'
         Where the embedding starts, with ``n_neighbors``: 'spectral' first fits the
         encoder to the spectral layout of the neighbour graph (umap-learn's own start,
-        ``umap.spectral.spectral_layout``), standardised, in a
-        hundred short steps; the fit then trains from there, which lays out the data's
-        global structure before the local one. 'random' starts from the networks'
-        random weights. No effect without ``n_neighbors``, or when a ``fit`` continues
-        a model (``warm_start``) or in ``partial_fit``.
+        ``umap.spectral.spectral_layout``), standardised, in a hundred short steps;
+        the fit then trains from there, which lays out the data's global structure
+        before the local one. 'random' starts from the networks' random weights. No
+        effect without ``n_neighbors``, or when a ``fit`` continues a model
+        (``warm_start``) or in ``partial_fit``.
     transform_mode : {'auto', 'encoder', 'neighbors'}, default='encoder'
         How :meth:`transform` places rows: through the encoder E, or (with
         ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``

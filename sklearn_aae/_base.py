@@ -322,7 +322,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             X, data, validation_score = self._prepare_fit(X, incremental, y)
             n_iter_before = self.n_iter_
             if self.init == "spectral" and self._neighbor_term is not None and not incremental and self.n_iter_ == 0:
-                fit_codes(self, data, self._spectral_start(data))
+                fit_codes(self, data, self._spectral_start())
             run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data),
                                                                       planned_batch_size(self, len(data))),
                        incremental=incremental, validation_score=validation_score)
@@ -405,7 +405,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                              "fit, which partial_fit never sees whole; use fit, or "
                              "transform_mode='encoder' with partial_fit.")
 
-    def _spectral_start(self, data):
+    def _spectral_start(self):
         """The codes the encoder first fits with init='spectral': the graph's spectral layout
         with the prior's mean and spread in each coordinate (an embedding not matched to a
         prior, ALAE's, gets mean 0 and spread 1)."""

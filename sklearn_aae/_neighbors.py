@@ -8,13 +8,14 @@ McInnes & Gentner (2021) over every head-tail pair of a minibatch of edges.
 option; the placement of new rows by the same loss is in ``_placement.py``.
 """
 
+import contextlib
 import math
 import warnings
 
 import numpy as np
 import torch
-from scipy import sparse
 import torch.nn.functional as F
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
 # Below this many rows the exact k-NN search is cheaper than building an NN-descent index
@@ -132,15 +133,11 @@ class NeighborTerm:
         else:
             matrix = sparse.csr_matrix((graph.weight.cpu().numpy(), graph.tail.cpu().numpy(),
                                         graph.indptr.cpu().numpy()), shape=(n_rows, n_rows))
-            torch_threads = torch.get_num_threads()  # numba's OpenMP layer resets it, see NeighborGraph
-            try:
-                with warnings.catch_warnings():
-                    # A graph of several components is laid out by component (umap-learn
-                    # says so in a warning), which is what a start needs.
-                    warnings.simplefilter("ignore")
-                    layout = import_umap().spectral_layout(graph.X, matrix, n_components, random_state)
-            finally:
-                torch.set_num_threads(torch_threads)
+            with _torch_threads_kept(), warnings.catch_warnings():
+                # A graph of several components is laid out by component (umap-learn says
+                # so in a warning), which is what a start needs.
+                warnings.simplefilter("ignore")
+                layout = import_umap().spectral_layout(graph.X, matrix, n_components, random_state)
         layout = layout - layout.mean(axis=0)
         spread = layout.std(axis=0)
         return layout / np.where(spread > 0, spread, 1.0)
@@ -217,12 +214,7 @@ class NeighborGraph:
         # The rows the edges index, as given (a reference): a placement of new rows
         # searches exactly these.
         self.X = X
-        # numba's OpenMP layer, which umap-learn's parallel kernels start, resets the
-        # OpenMP thread count that torch shares with it: after a graph built with
-        # OMP_NUM_THREADS=1, torch trained on two threads, and ten times slower on a busy
-        # two-core machine. torch gets its own setting back.
-        torch_threads = torch.get_num_threads()
-        try:
+        with _torch_threads_kept():
             _phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
             _phase(progress, "fuzzy simplicial set")
@@ -234,8 +226,6 @@ class NeighborGraph:
                 knn_distances = knn_distances / np.median(positive)
             graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
                                                      knn_indices=knn_indices, knn_dists=knn_distances)
-        finally:
-            torch.set_num_threads(torch_threads)
         _phase(progress, "done")
         graph = graph.tocsr()
         graph.sort_indices()
@@ -308,12 +298,13 @@ class NeighborGraph:
         # Every pair (i, j) of different rows in a block of _REPULSION_BLOCK heads and as
         # many tails repels with weight 1 - w_ij, as in UMAP's cross-entropy; a row drawn
         # twice is not its own non-edge.
+        edge_block = torch.where(i // _REPULSION_BLOCK == j // _REPULSION_BLOCK, i // _REPULSION_BLOCK, -1)
         repulsion, n_pairs = 0.0, 0.0
         for start in range(0, Z_head.shape[0], _REPULSION_BLOCK):
             block = slice(start, start + _REPULSION_BLOCK)
             with torch.no_grad():
                 other_row = (head[block, None] != tail[None, block]).float()
-                inside = (i >= start) & (i < start + _REPULSION_BLOCK) & (j >= start) & (j < start + _REPULSION_BLOCK)
+                inside = edge_block == start // _REPULSION_BLOCK
                 repulsion_weight = other_row.index_put((i[inside] - start, j[inside] - start), -weight[inside],
                                                        accumulate=True)
             repulsion = repulsion + pair_repulsion(Z_head[block], Z_tail[block], repulsion_weight, self.a, self.b)
@@ -380,6 +371,21 @@ class _PairRepulsion(torch.autograd.Function):
             grad_head = coefficient.sum(1)[:, None] * head - coefficient @ tail
             grad_tail = coefficient.sum(0)[:, None] * tail - coefficient.T @ head
         return grad_head.to(ctx.dtypes[0]), grad_tail.to(ctx.dtypes[1]), None, None, None
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """Runs umap-learn's numba kernels with torch's thread count put back afterwards.
+
+    numba's OpenMP layer, which umap-learn's parallel kernels start, resets the OpenMP
+    thread count that torch shares with it: after a graph built with OMP_NUM_THREADS=1,
+    torch trained on two threads, and ten times slower on a busy two-core machine.
+    """
+    torch_threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(torch_threads)
 
 
 def _phase(progress, name):

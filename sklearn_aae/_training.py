@@ -25,7 +25,16 @@ from ._torch_utils import autocast
 logger = logging.getLogger(__name__)
 
 
-def planned_epochs(max_iter, n_samples, batch_size=256):
+_AUTO_BATCH, _AUTO_BATCH_MAX = 256, 1024
+_AUTO_BATCHES_PER_EPOCH = 8
+
+# max_iter="auto": 85 epochs of 1,257 rows (digits, minibatches of 256), 60 of 10,000
+# (minibatches of 1,024 with the graph), 20 from 100,000 up.
+_AUTO_EPOCH_SCALE = 3000
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
+
+
+def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH):
     """The number of epochs of a fit: ``max_iter``, or with 'auto' fewer the more rows there are.
 
     'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs, times
@@ -59,14 +68,6 @@ def planned_batch_size(estimator, n_rows):
     size = min(size, n_rows)
     return 2 * max(1, size // 2) if graph else size
 
-
-_AUTO_BATCH, _AUTO_BATCH_MAX = 256, 1024
-_AUTO_BATCHES_PER_EPOCH = 8
-
-# max_iter="auto": 85 epochs of 1,257 rows (digits, minibatches of 256), 60 of 10,000
-# (minibatches of 1,024 with the graph), 20 from 100,000 up.
-_AUTO_EPOCH_SCALE = 3000
-_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 
 
 # init='spectral': Adam steps of the encoder alone towards the start's codes, their
