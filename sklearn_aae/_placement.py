@@ -108,7 +108,7 @@ class NeighborPlacement:
         # code does not depend on its chunk.
         far = torch.randint(0, codes.shape[0], (self.steps, self.negative_sample_rate),
                             generator=torch.Generator().manual_seed(0))
-        far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :]  # (steps, n_components, 1, m)
+        far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :].double()  # (steps, n_components, 1, m)
         out = np.empty((X.shape[0], codes.shape[1]))
         for start in range(0, X.shape[0], chunk_size):
             chunk = torch.as_tensor(np.asarray(self._in_unit(X[start:start + chunk_size]), dtype=np.float32),
@@ -139,18 +139,22 @@ class NeighborPlacement:
         # local_connectivity - 1), so a row's nearest neighbour does not get membership 1.
         sigmas, rhos = umap_.smooth_knn_dist(distances.cpu().numpy(), float(self.n_neighbors),
                                             local_connectivity=0.0)
-        sigmas = torch.as_tensor(sigmas, dtype=torch.float32, device=distances.device)
-        rhos = torch.as_tensor(rhos, dtype=torch.float32, device=distances.device)
+        sigmas = torch.as_tensor(sigmas, dtype=distances.dtype, device=distances.device)
+        rhos = torch.as_tensor(rhos, dtype=distances.dtype, device=distances.device)
         return torch.exp(-(distances - rhos[:, None]).clamp_min(0) / sigmas[:, None])
 
     def _optimise(self, codes, distances, nearest, far_codes):
         """Codes (graph units) of rows with these neighbours, after the Adam steps against
-        the fixed training codes, the random ones at each step being ``far_codes``."""
-        weight = self.memberships(distances)
+        the fixed training codes, the random ones at each step being ``far_codes``
+        (float64)."""
+        # In float64: torch computes exp, log and sigmoid one way in the vector lanes and
+        # another in the leftover elements, so in float32 a row's code could move by a unit
+        # in the last place with its position in the chunk.
+        weight = self.memberships(distances.double())
         total = weight.sum(1)
         # Coordinates first, (n_components, n_rows, references): the sums over the few
         # coordinates are then sums of whole slices, which is what makes the steps cheap.
-        near = codes[nearest].permute(2, 0, 1)
+        near = codes[nearest].double().permute(2, 0, 1)
         Z = (weight * near).sum(2, keepdim=True) / total[:, None]  # (n_components, n_rows, 1)
         # Adam's steps have the size of its learning rate, whatever the gradient: the rate
         # follows each row's neighbourhood, the spread of its neighbours' codes, so a row
