@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._clustering import fit_head, neighbor_graph, refine_clusters
+from ._clustering import best_partition, fit_head, neighbor_graph
 from ._losses import discriminator_step, generator_loss
 from ._torch_utils import adam
 from .networks import mlp, reset_parameters
@@ -360,15 +360,17 @@ class ClassHead(_Classes):
         """A clusterer's ``labels_`` and ``cluster_centers_``; empty or degenerate clusters are reported.
 
         After ``fit`` (not ``partial_fit``, whose chunks are parts of the data) the
-        head's clusters of the training rows are refined on their neighbour graph and
-        the head is fitted to them (:mod:`sklearn_aae._clustering`).
+        head's clusters of the training rows and KMeans on their codes are refined on
+        their neighbour graph, the partition that keeps more of the graph is chosen and
+        the head is fitted to it (:mod:`sklearn_aae._clustering`).
         """
         if not self.clusterer:
             return
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
             graph = neighbor_graph(X, estimator.n_neighbors or CLUSTER_N_NEIGHBORS)
-            fit_head(estimator, X, refine_clusters(graph, labels, self.n_classes))
+            codes = estimator._map_rows(estimator._encode, X)
+            fit_head(estimator, X, best_partition(graph, labels, codes, self.n_classes, estimator._rng))
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.
         labels = estimator.classes_[np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)]
         estimator.labels_ = labels

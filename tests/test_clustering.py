@@ -10,7 +10,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._clustering import neighbor_graph, refine_clusters
+from sklearn_aae._clustering import best_partition, neighbor_graph, normalized_association, refine_clusters
 
 
 def matched_accuracy(y, clusters):
@@ -114,3 +114,21 @@ def test_refinement_mends_a_merged_cluster():
     assert matched_accuracy(y, refined) > 0.95
     # Separate groups, each its own cluster, are left alone.
     np.testing.assert_array_equal(refine_clusters(neighbor_graph(X, 10), y, 3), y)
+
+
+def test_the_partition_that_keeps_more_of_the_graph_is_chosen():
+    X, y = make_blobs(400, centers=4, random_state=0)
+    graph = neighbor_graph(X, 10)
+    rng = np.random.RandomState(0)
+    # A head that learned nothing, and codes that separate the groups (the rows
+    # themselves): the refinement alone cannot mend the head's partition, KMeans on the
+    # codes finds the groups.
+    head = rng.randint(0, 4, size=400)
+    assert matched_accuracy(y, refine_clusters(graph, head, 4)) < 0.7
+    chosen = best_partition(graph, head, X, 4, rng)
+    assert matched_accuracy(y, chosen) > 0.9
+    assert normalized_association(graph, chosen, 4) > normalized_association(graph, refine_clusters(graph, head, 4), 4)
+    # Codes that carry nothing of the groups (noise) against a head that found them: the
+    # head's partition is kept.
+    noise = rng.normal(size=(400, 2))
+    np.testing.assert_array_equal(best_partition(graph, y, noise, 4, rng), refine_clusters(graph, y, 4))
