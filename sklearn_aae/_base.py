@@ -24,7 +24,7 @@ from . import _torch_utils
 from ._data import (INFERENCE_CHUNK, ChunkedInference, TrainingData, check_codes, split_validation, validate_input)
 from ._labels import NoLabels
 from ._losses import reconstruction_loss
-from ._neighbors import NeighborTerm, prior_code_scale
+from ._neighbors import NeighborTerm, prior_code_scale, show_phase
 from ._persistence import save
 from ._placement import NeighborPlacement
 from ._fit_state import continue_settings, initialize, labels_now_given, state_changed
@@ -322,7 +322,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             X, data, validation_score = self._prepare_fit(X, incremental, y)
             n_iter_before = self.n_iter_
             if self.init == "spectral" and self._neighbor_term is not None and not incremental and self.n_iter_ == 0:
-                fit_codes(self, data, self._spectral_start())
+                self._start_from_spectral_layout(data)
             run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data),
                                                                       planned_batch_size(self, len(data))),
                        incremental=incremental, validation_score=validation_score)
@@ -404,6 +404,20 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             raise ValueError("transform_mode='neighbors' places new rows among the training rows of one "
                              "fit, which partial_fit never sees whole; use fit, or "
                              "transform_mode='encoder' with partial_fit.")
+
+    def _start_from_spectral_layout(self, data):
+        """init='spectral': the encoder's codes of the training rows first fit the graph's
+        spectral layout (:meth:`_spectral_start`, ``_training.fit_codes``)."""
+        # With verbose, the start is a phase of the fit's progress of its own: on large
+        # data the layout's eigenvectors take minutes between the graph and training.
+        with tqdm(total=2, desc=f"{type(self).__name__} spectral start", unit="phase",
+                  disable=not self.verbose) as progress:
+            progress = None if progress.disable else progress
+            show_phase(progress, f"spectral layout of {len(data):,} rows")
+            targets = self._spectral_start()
+            show_phase(progress, "encoder fitted to the layout")
+            fit_codes(self, data, targets)
+            show_phase(progress, "done")
 
     def _spectral_start(self):
         """The codes the encoder first fits with init='spectral': the graph's spectral layout

@@ -215,9 +215,9 @@ class NeighborGraph:
         # searches exactly these.
         self.X = X
         with _torch_threads_kept():
-            _phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
+            show_phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
-            _phase(progress, "fuzzy simplicial set")
+            show_phase(progress, "fuzzy simplicial set")
             # The fuzzy set does not depend on the distances' unit, but umap-learn's search
             # for each row's bandwidth has absolute tolerances: data in units of 1e-30 gave
             # every row the same code. Distances go in units of their median.
@@ -226,7 +226,7 @@ class NeighborGraph:
                 knn_distances = knn_distances / np.median(positive)
             graph, _, _ = umap_.fuzzy_simplicial_set(X, n_neighbors, random_state, "euclidean",
                                                      knn_indices=knn_indices, knn_dists=knn_distances)
-        _phase(progress, "done")
+        show_phase(progress, "done")
         graph = graph.tocsr()
         graph.sort_indices()
         # CSR rows: the edges of any set of rows are one gather away (loss on a minibatch).
@@ -388,7 +388,7 @@ def _torch_threads_kept():
         torch.set_num_threads(torch_threads)
 
 
-def _phase(progress, name):
+def show_phase(progress, name):
     """Shows ``name`` as the phase the progress bar is in; the bar counts finished phases."""
     if progress is None:
         return

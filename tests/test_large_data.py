@@ -98,9 +98,10 @@ def test_a_memmap_trains_without_a_copy(blobs, tmp_path, monkeypatch):
     np.testing.assert_array_equal(Z, model.transform(np.asarray(blobs[0])))
 
 
-def test_verbose_fit_shows_the_graph_then_training(blobs, capsys):
+def test_verbose_fit_shows_the_graph_the_start_then_training(blobs, capsys):
     AdversarialAutoencoder(**TINY, max_iter=2, verbose=True).fit(blobs[0])
     err = capsys.readouterr().err
     assert "nearest neighbours of 300 rows" in err and "fuzzy simplicial set" in err
-    assert err.index("neighbour graph") < err.index("AdversarialAutoencoder training")
+    assert "spectral layout of 300 rows" in err and "encoder fitted to the layout" in err
+    assert err.index("neighbour graph") < err.index("spectral start") < err.index("AdversarialAutoencoder training")
     assert "rows/s" in err
