@@ -10,7 +10,7 @@ the machine hits all of them alike; the table gives the median over rounds:
 - "tutorial": the loop most AAE tutorials write - a DataLoader over a TensorDataset,
   plain ``torch.optim.Adam``, the paper's three phases (reconstruction, discriminator,
   generator) as three separate steps - at batch 64 and 256;
-- AdversarialAutoencoder (the paper's plain model, ``n_neighbors=None``) and ALAE through
+- AdversarialAutoencoder and ALAE as the papers' plain models (``n_neighbors=None``) through
   ``partial_fit`` (one epoch per call), at batch 128 and 256 (the AAE's default; ALAE's is
   128), in float32 and with precision='auto' (bfloat16 autocast where the hardware
   computes it natively, float32 elsewhere; the AAE's default, while ALAE's default is
@@ -198,8 +198,9 @@ def main():
             Estimator(AdversarialAutoencoder, X, **ARCH, **PLAIN, batch_size=128),
         PLAIN_ROW: Estimator(AdversarialAutoencoder, X, **ARCH, **PLAIN),
         GRAPH_ROW: GraphEstimator(X, **ARCH),
-        "ALAE, batch 128 (default), float32 (default)": Estimator(ALAE, X, **ARCH),
-        "ALAE, batch 128 (default), precision='auto'": Estimator(ALAE, X, **ARCH, precision="auto"),
+        "ALAE (n_neighbors=None), batch 128 (default), float32 (default)": Estimator(ALAE, X, **ARCH, **PLAIN),
+        "ALAE (n_neighbors=None), batch 128 (default), precision='auto'":
+            Estimator(ALAE, X, **ARCH, **PLAIN, precision="auto"),
         "matmul limit, batch 256, float32": MatmulLimit(256),
     }
     rates = {name: [] for name in contenders}

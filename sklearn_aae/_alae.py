@@ -89,13 +89,12 @@ class ALAE(BaseAdversarialAutoencoder):
         ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs: in ALAE's
         three-player game no loss settles when training is done, and stopping on the
         latent loss ends training early, with worse codes.
-    n_neighbors : int or None, default=None
-        Add UMAP's neighbour-graph loss on the embedding ``w = E(x)`` to the encoder's
+    n_neighbors : int or None, default=15
+        UMAP's neighbour-graph loss on the embedding ``w = E(x)``, added to the encoder's
         step with the discriminator, so that neighbourhoods of ``w`` follow those of the
-        data (see :class:`AdversarialAutoencoder`). ``None`` trains the plain ALAE. It
-        makes the codes much better for nearest-neighbour and linear models, at a
-        similar reconstruction error, for a longer fit (``benchmarks/RESULTS.md``); it
-        needs umap-learn.
+        data (see :class:`AdversarialAutoencoder`). It makes the codes far better for
+        nearest-neighbour and linear models, for a looser reconstruction and a longer
+        fit (``benchmarks/RESULTS.md``). ``None`` trains the paper's plain ALAE.
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1
@@ -108,10 +107,11 @@ class ALAE(BaseAdversarialAutoencoder):
         before the local one. 'random' starts from the networks' random weights. No
         effect without ``n_neighbors``, or when a ``fit`` continues a model
         (``warm_start``) or in ``partial_fit``.
-    transform_mode : {'auto', 'encoder', 'neighbors'}, default='encoder'
+    transform_mode : {'auto', 'encoder', 'neighbors'}, default='auto'
         How :meth:`transform` places rows: through the encoder E, or (with
         ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``
-        does, keeping the training rows; 'auto' as in :class:`AdversarialAutoencoder`.
+        does, keeping the training rows; 'auto' as in :class:`AdversarialAutoencoder`
+        (placed with the graph on a ``fit`` of at most 5,000 rows).
     precision : {'float32', 'auto', 'bfloat16'}, default='float32'
         Arithmetic of the training step, as in :class:`AdversarialAutoencoder`, but
         float32 by default: ALAE's game with the R1 penalty loses accuracy under bfloat16
@@ -195,11 +195,11 @@ scale_, image_shape_, device_, n_features_in_, feature_names_in_
         learning_rate="constant",
         alpha=0.0,
         input_noise=0.0,
-        n_neighbors=None,
+        n_neighbors=15,
         neighbor_weight=1.0,
         min_dist=0.1,
         init="spectral",
-        transform_mode="encoder",
+        transform_mode="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=25,

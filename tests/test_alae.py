@@ -19,8 +19,10 @@ def spread_blobs():
 
 @pytest.fixture(scope="module")
 def make_alae(make_estimator):
-    # Wider networks than the suite's fast ones: G and E must become inverse maps.
-    return functools.partial(make_estimator, ALAE, hidden_layer_sizes=(64, 64), discriminator_layer_sizes=(64,))
+    # The paper's plain ALAE, with wider networks than the suite's fast ones: G and E must
+    # become inverse maps. Tests of the neighbour graph set n_neighbors.
+    return functools.partial(make_estimator, ALAE, n_neighbors=None, hidden_layer_sizes=(64, 64),
+                             discriminator_layer_sizes=(64,))
 
 
 @pytest.fixture(scope="module")
