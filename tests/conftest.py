@@ -24,15 +24,17 @@ def fast_params():
 # stopping rule. Tests of the defaults (tests/test_defaults.py) and of the graph set what
 # they use.
 PLAIN_AAE = dict(n_neighbors=None, learning_rate_init=1e-3, learning_rate="constant", tol=1e-4)
+# ALAE's machinery likewise on the paper's plain ALAE (its defaults have the graph too).
+PLAIN_ALAE = dict(n_neighbors=None)
 
 
 @pytest.fixture(scope="session")
 def make_estimator(fast_params):
     """``make_estimator(Estimator, **params)``: an unfitted estimator with the fast parameters
-    (for the AdversarialAutoencoder, the plain model's training: ``PLAIN_AAE``)."""
+    and the paper's plain model (``PLAIN_AAE``, ``PLAIN_ALAE``)."""
 
     def make(Estimator, **params):
-        plain = PLAIN_AAE if issubclass(Estimator, AdversarialAutoencoder) else {}
+        plain = PLAIN_AAE if issubclass(Estimator, AdversarialAutoencoder) else PLAIN_ALAE
         return Estimator(**{**plain, **fast_params, **params})
 
     return make

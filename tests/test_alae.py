@@ -19,10 +19,8 @@ def spread_blobs():
 
 @pytest.fixture(scope="module")
 def make_alae(make_estimator):
-    # The paper's plain ALAE, with wider networks than the suite's fast ones: G and E must
-    # become inverse maps. Tests of the neighbour graph set n_neighbors.
-    return functools.partial(make_estimator, ALAE, n_neighbors=None, hidden_layer_sizes=(64, 64),
-                             discriminator_layer_sizes=(64,))
+    # Wider networks than the suite's fast ones: G and E must become inverse maps.
+    return functools.partial(make_estimator, ALAE, hidden_layer_sizes=(64, 64), discriminator_layer_sizes=(64,))
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,9 @@ ESTIMATORS = [
     AdversarialAutoencoder(label_mode="conditional", **_FAST),
     AdversarialAutoencoder(label_mode="categorical", encoder="gaussian", **_FAST),
     AdversarialAutoencoder(n_clusters=3, encoder="universal", **_FAST),
-    ALAE(**_FAST),
-    ALAE(n_neighbors=5, **_FAST),
+    ALAE(**_FAST),  # its defaults: the neighbour graph, placed transform
+    ALAE(n_neighbors=None, **_FAST),  # the paper's plain ALAE
+    ALAE(n_neighbors=5, transform_mode="encoder", **_FAST),
     # The prior shapes z (latent_dim dimensions), not the embedding: a 1-D embedding of a
     # 3-D mixture is fine.
     ALAE(prior="gaussian_mixture", latent_dim=3, early_stopping=True, **_FAST),
