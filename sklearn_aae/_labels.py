@@ -366,16 +366,16 @@ class ClassHead(_Classes):
         """
         if not self.clusterer:
             return
+        # The codes (n_samples, n_components): fitting the head's read-out leaves them as they are.
+        Z = estimator._map_rows(estimator._encode, X)
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
             graph = neighbor_graph(X, estimator.n_neighbors or CLUSTER_N_NEIGHBORS)
-            codes = estimator._map_rows(estimator._encode, X)
-            fit_head(estimator, X, best_partition(graph, labels, codes, self.n_classes, estimator._rng))
+            fit_head(estimator, X, best_partition(graph, labels, Z, self.n_classes, estimator._rng))
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.
         labels = estimator.classes_[np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)]
         estimator.labels_ = labels
         sizes = np.bincount(labels, minlength=self.n_classes)
-        Z = estimator._map_rows(estimator._encode, X)  # (n_samples, n_components)
         # The decoded mean code of each cluster: the centre in the model's own terms (the
         # mean of the member rows is a blend of styles the model may never generate). An
         # empty cluster decodes the mean code of all rows.
