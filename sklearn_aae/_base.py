@@ -427,7 +427,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self._embedding_matches_prior:
             Z = self.prior_.sample(1000, random_state=0)
             mean, spread = Z.mean(axis=0), Z.std(axis=0)
-        layout = self._neighbor_term.spectral_layout(self.n_components, self._rng)
+        layout = self._neighbor_term.graph.spectral_layout(self.n_components, self._rng)
         return mean + spread * layout
 
     def _layer_sizes(self, name):

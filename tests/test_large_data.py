@@ -105,3 +105,28 @@ def test_verbose_fit_shows_the_graph_the_start_then_training(blobs, capsys):
     assert "spectral layout of 300 rows" in err and "encoder fitted to the layout" in err
     assert err.index("neighbour graph") < err.index("spectral start") < err.index("AdversarialAutoencoder training")
     assert "rows/s" in err
+
+
+def test_a_large_graph_is_laid_out_by_lobpcg_as_arpack_lays_it_out(monkeypatch):
+    import scipy.sparse.linalg
+    import torch
+    from sklearn.datasets import make_swiss_roll
+
+    # One connected manifold: umap-learn lays out a graph of several components by parts.
+    X = make_swiss_roll(600, noise=0.1, random_state=0)[0]
+    graph = neighbors_module.NeighborGraph(X, 15, min_dist=0.1, code_scale=1.0, negative_sample_rate=5,
+                                           random_state=np.random.RandomState(0), device=torch.device("cpu"))
+    arpack = graph.spectral_layout(2, np.random.RandomState(0))
+
+    # ARPACK's √n Lanczos vectors of n rows are what large data cannot afford.
+    def no_arpack(*args, **kwargs):
+        raise AssertionError("ARPACK was called for a graph above _LOBPCG_MIN_ROWS")
+
+    monkeypatch.setattr(neighbors_module, "_LOBPCG_MIN_ROWS", 500)
+    monkeypatch.setattr(scipy.sparse.linalg, "eigsh", no_arpack)
+    lobpcg = graph.spectral_layout(2, np.random.RandomState(0))
+    assert lobpcg.shape == (600, 2)
+    # The same two eigenvectors, up to rotation and sign: the cosines of the principal
+    # angles between the two layouts' column spaces are 1.
+    cosines = np.linalg.svd(np.linalg.qr(arpack)[0].T @ np.linalg.qr(lobpcg)[0], compute_uv=False)
+    np.testing.assert_allclose(cosines, 1.0, atol=1e-3)
