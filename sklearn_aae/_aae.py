@@ -98,7 +98,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     learning_rate : {'linear', 'constant'}, default='linear'
         Step-size schedule over a fit's epochs: 'linear' decays it from
         ``learning_rate_init`` towards 0 at the last planned epoch, as umap-learn's
-        does; 'constant' keeps it. ``partial_fit`` always keeps it constant.
+        does, after a warm-up over the first 30 % of the epochs that keeps the
+        spectral start's layout; 'constant' keeps it. ``partial_fit`` always keeps it
+        constant.
     alpha : float, default=0.0
         L2 penalty (weight decay) of the encoder and decoder.
     input_noise : float or 'auto', default='auto'

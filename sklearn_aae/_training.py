@@ -111,16 +111,26 @@ def fit_codes(estimator, data, targets):
                                  f"{divergence_cause(estimator, data)}")
 
 
+# learning_rate='linear': the share of a fit's planned epochs over which the step size
+# first ramps up. Adam's first steps move every weight by the full step size at once; at
+# full size they undo the spectral start within an epoch (a swiss roll's unrolled layout
+# came back folded), and the fit never recovers the global arrangement.
+_WARMUP_SHARE = 0.3
+
+
 def set_learning_rate(estimator, epoch, n_epochs, incremental):
     """The step size of every optimizer for epoch ``epoch`` (0-based) of ``n_epochs``.
 
     learning_rate='linear' decays it from ``learning_rate_init`` towards 0 over the fit,
     as umap-learn's does over its epochs: large steps find the layout, small ones settle
-    it. A ``partial_fit`` call has no end in sight and keeps the initial step size.
+    it. Over the first ``_WARMUP_SHARE`` of the epochs the decayed rate is also scaled by
+    ``(epoch + 1) / warm-up epochs`` (a warm-up), so the start is refined, not replaced.
+    A ``partial_fit`` call has no end in sight and keeps the initial step size.
     """
     rate = estimator.learning_rate_init
     if estimator.learning_rate == "linear" and not incremental:
-        rate *= 1.0 - epoch / n_epochs
+        warmup_epochs = max(1.0, _WARMUP_SHARE * n_epochs)
+        rate *= (1.0 - epoch / n_epochs) * min(1.0, (epoch + 1) / warmup_epochs)
     for value in vars(estimator).values():
         if isinstance(value, torch.optim.Optimizer):
             for group in value.param_groups:

@@ -42,15 +42,29 @@ def test_max_iter_auto_runs_the_planned_epochs(blobs):
     assert model.n_iter_ == planned_epochs("auto", len(X), 256) == len(model.loss_curve_)
 
 
-@pytest.mark.parametrize("schedule, share_left", [("linear", 1 / 4), ("constant", 1.0)])
-def test_learning_rate_schedule(blobs, schedule, share_left):
-    model = AdversarialAutoencoder(**TINY, max_iter=4, learning_rate=schedule, learning_rate_init=0.02)
+@pytest.mark.parametrize("schedule, shares", [
+    # 'linear' over 10 epochs: a warm-up over the first 3 (_WARMUP_SHARE), times the decay.
+    ("linear", [1 / 3 * 1.0, 2 / 3 * 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]),
+    ("constant", [1.0] * 10),
+])
+def test_learning_rate_schedule(blobs, schedule, shares, monkeypatch):
+    import sklearn_aae._training as training
+
+    rates = []
+    run_epoch = training.run_epoch
+
+    def recording(estimator, data, progress):
+        rates.append({group["lr"] for optimizer in (estimator.autoencoder_optimizer_,
+                                                    estimator.discriminator_optimizer_)
+                      for group in optimizer.param_groups})
+        return run_epoch(estimator, data, progress)
+
+    monkeypatch.setattr(training, "run_epoch", recording)
+    model = AdversarialAutoencoder(**TINY, max_iter=10, learning_rate=schedule, learning_rate_init=0.02)
     model.fit(blobs[0])
-    rates = [group["lr"] for optimizer in (model.autoencoder_optimizer_, model.discriminator_optimizer_)
-             for group in optimizer.param_groups]
-    # The last of 4 epochs runs at (1 - 3/4) of the initial step size under 'linear'.
-    assert rates == pytest.approx([0.02 * share_left] * len(rates))
-    # partial_fit has no planned end: it keeps the initial step size.
+    assert [rate.pop() for rate in rates] == pytest.approx([0.02 * share for share in shares])
+    assert all(not rate for rate in rates)  # every optimizer ran at the same step size
+    # partial_fit has no planned end: it keeps the initial step size, with no warm-up.
     model.partial_fit(blobs[0])
     assert {group["lr"] for group in model.autoencoder_optimizer_.param_groups} == {0.02}
 

@@ -151,6 +151,27 @@ def test_spectral_start_lays_out_the_graph_before_the_first_epoch(Estimator, mak
     assert heldout_knn_accuracy(Z, y, Z, y) > 0.95
 
 
+@pytest.mark.slow
+def test_the_warm_up_keeps_the_spectral_start_unrolled(monkeypatch):
+    # The swiss roll's spectral layout is unrolled; Adam's first full-size steps fold it
+    # back into a spiral, and the warm-up of learning_rate='linear' keeps it unrolled.
+    import sklearn_aae._training as training
+    from sklearn.datasets import make_swiss_roll
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, position = make_swiss_roll(3000, noise=0.5, random_state=0)
+    y = np.digitize(position, np.quantile(position, np.linspace(0, 1, 7)[1:-1]))  # 6 stretches of the roll
+    scores = {}
+    for share in (training._WARMUP_SHARE, 0.0):
+        monkeypatch.setattr(training, "_WARMUP_SHARE", share)
+        scores[share] = [cross_val_score(KNeighborsClassifier(5), AdversarialAutoencoder(
+            random_state=seed, precision="float32").fit_transform(X), y, cv=3).mean() for seed in (0, 1)]
+    warm, cold = scores.values()
+    assert min(warm) > 0.9, scores
+    assert np.mean(warm) > np.mean(cold) + 0.05, scores
+
+
 def test_spectral_start_has_no_effect_without_the_graph(Estimator, make_estimator, blobs):
     X = blobs[0]
     spectral, random = (make_estimator(Estimator, init=init, max_iter=2).fit(X) for init in ("spectral", "random"))
