@@ -99,8 +99,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         Step-size schedule over a fit's epochs: 'linear' decays it from
         ``learning_rate_init`` towards 0 at the last planned epoch, as umap-learn's
         does, after a warm-up over the first 30 % of the epochs that keeps the
-        spectral start's layout; 'constant' keeps it. ``partial_fit`` always keeps it
-        constant.
+        spectral start's layout; the discriminators keep ``learning_rate_init``, so
+        the codes stay on the prior to the end. 'constant' keeps it for all networks.
+        ``partial_fit`` always keeps it constant.
     alpha : float, default=0.0
         L2 penalty (weight decay) of the encoder and decoder.
     input_noise : float or 'auto', default='auto'
@@ -283,6 +284,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "neighbor_class_weight": [Interval(Real, 0, None, closed="left")],
     }
+    # learning_rate='linear' decays the autoencoder's steps only (_training.set_learning_rate).
+    _CONSTANT_RATE_OPTIMIZERS = ("discriminator_optimizer_", "class_discriminator_optimizer_")
 
     def __init__(
         self,

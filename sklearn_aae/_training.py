@@ -125,16 +125,21 @@ def set_learning_rate(estimator, epoch, n_epochs, incremental):
     as umap-learn's does over its epochs: large steps find the layout, small ones settle
     it. Over the first ``_WARMUP_SHARE`` of the epochs the decayed rate is also scaled by
     ``(epoch + 1) / warm-up epochs`` (a warm-up), so the start is refined, not replaced.
+    The optimizers the estimator names in ``_CONSTANT_RATE_OPTIMIZERS`` (the AAE's
+    discriminators) keep ``learning_rate_init`` throughout, two time scales as in GAN
+    training: a discriminator that slowed down with the autoencoder would let the codes
+    drift from the prior over the last epochs, when the layout is settled.
     A ``partial_fit`` call has no end in sight and keeps the initial step size.
     """
     rate = estimator.learning_rate_init
     if estimator.learning_rate == "linear" and not incremental:
         warmup_epochs = max(1.0, _WARMUP_SHARE * n_epochs)
         rate *= (1.0 - epoch / n_epochs) * min(1.0, (epoch + 1) / warmup_epochs)
-    for value in vars(estimator).values():
+    constant = getattr(estimator, "_CONSTANT_RATE_OPTIMIZERS", ())
+    for name, value in vars(estimator).items():
         if isinstance(value, torch.optim.Optimizer):
             for group in value.param_groups:
-                group["lr"] = rate
+                group["lr"] = estimator.learning_rate_init if name in constant else rate
 
 
 def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None):

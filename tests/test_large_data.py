@@ -54,16 +54,23 @@ def test_learning_rate_schedule(blobs, schedule, shares, monkeypatch):
     run_epoch = training.run_epoch
 
     def recording(estimator, data, progress):
-        rates.append({group["lr"] for optimizer in (estimator.autoencoder_optimizer_,
-                                                    estimator.discriminator_optimizer_)
-                      for group in optimizer.param_groups})
+        rates.append({name: {group["lr"] for group in getattr(estimator, name).param_groups}
+                      for name in ("autoencoder_optimizer_", "discriminator_optimizer_",
+                                   "class_discriminator_optimizer_")})
         return run_epoch(estimator, data, progress)
 
     monkeypatch.setattr(training, "run_epoch", recording)
-    model = AdversarialAutoencoder(**TINY, max_iter=10, learning_rate=schedule, learning_rate_init=0.02)
-    model.fit(blobs[0])
-    assert [rate.pop() for rate in rates] == pytest.approx([0.02 * share for share in shares])
-    assert all(not rate for rate in rates)  # every optimizer ran at the same step size
+    y = blobs[1].copy()
+    y[::2] = -1  # semi-supervised: the categorical mode's class discriminator is built too
+    model = AdversarialAutoencoder(**TINY, max_iter=10, learning_rate=schedule, learning_rate_init=0.02,
+                                   label_mode="categorical")
+    model.fit(blobs[0], y)
+    assert all(len(epoch["autoencoder_optimizer_"]) == 1 for epoch in rates)
+    assert [epoch["autoencoder_optimizer_"].pop() for epoch in rates] == pytest.approx(
+        [0.02 * share for share in shares])
+    # The discriminators keep the initial step size: the codes stay on the prior to the end.
+    assert all(epoch["discriminator_optimizer_"] == epoch["class_discriminator_optimizer_"] == {0.02}
+               for epoch in rates)
     # partial_fit has no planned end: it keeps the initial step size, with no warm-up.
     model.partial_fit(blobs[0])
     assert {group["lr"] for group in model.autoencoder_optimizer_.param_groups} == {0.02}
