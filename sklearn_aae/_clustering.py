@@ -12,10 +12,10 @@ along its graph's Fiedler vector and merge two others (or fill an empty one), fo
 long as the association grows. :func:`best_partition` refines two starts, the head's
 partition and KMeans on the trained codes, and keeps the one that keeps more of the
 graph: the codes, trained on the same graph, often separate the groups better than the
-head that was trained beside them (on digits), and sometimes worse (on a swiss roll,
-whose codes fold). :func:`fit_head` then fits the head's linear read-out to the chosen
-clusters, so that ``predict`` of new rows, and ``labels_``, come from the head as
-before, and a new row gets the cluster of the training rows it resembles.
+head that was trained beside them (on digits), and sometimes worse (on a swiss roll).
+:func:`fit_head` then fits the head's linear read-out to the chosen clusters, so that
+``predict`` of new rows, and ``labels_``, come from the head as before, and a new row
+gets the cluster of the training rows it resembles.
 """
 
 import numpy as np
