@@ -18,11 +18,13 @@ head that was trained beside them (on digits), and sometimes worse (on a swiss r
 gets the cluster of the training rows it resembles.
 """
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import sparse
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh, lobpcg
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
@@ -33,6 +35,11 @@ _SPLIT_QUANTILES = np.linspace(0.25, 0.75, 11)
 # Clusters up to this many rows get an exact (dense) eigendecomposition; larger ones
 # scipy's iterative one.
 _DENSE_EIGEN_MAX_ROWS = 1000
+# Restarts of ARPACK on a large cluster, and LOBPCG's iterations when it does not
+# converge (_best_split): scipy's default of ten restarts per row would spend minutes
+# on a cluster whose graph is in pieces.
+_ARPACK_MAX_ITERATIONS = 1000
+_LOBPCG_MAX_ITERATIONS = 200
 # L-BFGS iterations of the head's read-out fit; from the trained head it converges in a
 # few dozen.
 _HEAD_FIT_ITERATIONS = 100
@@ -87,7 +94,20 @@ def _best_split(graph, degree, rows):
         _, vectors = np.linalg.eigh(scaled.toarray())
         fiedler = vectors[:, -2]
     else:
-        values, vectors = eigsh(scaled, k=2, which="LA")
+        # A fixed start, as scikit-learn's spectral_embedding gives ARPACK: its own random
+        # start moves on with every call in the process, and flips the vectors' signs,
+        # which would swap cluster numbers between fits of the same random_state.
+        start = np.random.RandomState(0).uniform(-1, 1, len(rows))
+        try:
+            values, vectors = eigsh(scaled, k=2, which="LA", v0=start, maxiter=_ARPACK_MAX_ITERATIONS)
+        except ArpackNoConvergence:
+            # Eigenvalue 1 many times over (the cluster's graph in pieces, rows whose
+            # neighbours lie in other clusters): LOBPCG's block finds some of that space,
+            # as the dense path would; any vector in it gives cuts to score.
+            block = np.column_stack([np.sqrt(d), start])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # its accuracy at maxiter
+                values, vectors = lobpcg(scaled, block, largest=True, maxiter=_LOBPCG_MAX_ITERATIONS)
         fiedler = vectors[:, np.argmin(values)]
     fiedler = fiedler / np.sqrt(d)
     volume_all = degree[rows].sum()
