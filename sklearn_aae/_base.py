@@ -76,6 +76,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     _feature_names_prefix = "aae"
     #: The loss that loss_curve_ records and tol / n_iter_no_change watch.
     _monitored_loss = "reconstruction"
+    #: Optimizer attributes that learning_rate='linear' leaves at learning_rate_init
+    #: (_training.set_learning_rate); every other optimizer follows the schedule.
+    _CONSTANT_RATE_OPTIMIZERS = ()
     #: Whether the embedding itself is matched to the prior (the AAE's codes) or free
     #: (ALAE's w): the neighbour graph's unit of distance follows the prior's spread or not.
     _embedding_matches_prior = True

@@ -135,11 +135,11 @@ def set_learning_rate(estimator, epoch, n_epochs, incremental):
     if estimator.learning_rate == "linear" and not incremental:
         warmup_epochs = max(1.0, _WARMUP_SHARE * n_epochs)
         rate *= (1.0 - epoch / n_epochs) * min(1.0, (epoch + 1) / warmup_epochs)
-    constant = getattr(estimator, "_CONSTANT_RATE_OPTIMIZERS", ())
     for name, value in vars(estimator).items():
         if isinstance(value, torch.optim.Optimizer):
+            constant = name in estimator._CONSTANT_RATE_OPTIMIZERS
             for group in value.param_groups:
-                group["lr"] = estimator.learning_rate_init if name in constant else rate
+                group["lr"] = estimator.learning_rate_init if constant else rate
 
 
 def run_epochs(estimator, data, n_epochs, *, incremental, validation_score=None):
