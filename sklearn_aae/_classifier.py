@@ -29,9 +29,20 @@ class ClassHeadPredictions:
     """The class head's predictions, available once a fit has trained one
     (``label_mode='categorical'`` with labels, or ``n_clusters``)."""
 
+    # After a clusterer's fit, the vote of the training rows' clusters (ClusterVote) that
+    # predicts in the head's place; None for a classifier, after partial_fit, and in
+    # models saved before it existed.
+    _cluster_vote = None
+
     def _head_proba(self, rows):
         """Class probabilities of standardised rows (a float32 tensor)."""
         return torch.softmax(self.encoder_.encode(rows, sample=False)[1].float(), dim=1)
+
+    def _cluster_proba(self, X):
+        """Class (cluster) probabilities of validated rows ``X``: (n_rows, n_classes)."""
+        if self._cluster_vote is not None:
+            return self._cluster_vote.predict_proba(X)
+        return self._map_rows(self._head_proba, X)
 
     @available_if(_is_clusterer)
     def fit_predict(self, X, y=None):
@@ -62,7 +73,11 @@ class ClassHeadPredictions:
 
     @available_if(_has_class_head)
     def predict_proba(self, X):
-        """Class (or cluster) probabilities from the encoder's class head.
+        """Class probabilities from the encoder's class head, or cluster probabilities.
+
+        A clusterer's, after ``fit``, are the shares of the clusters among the row's 15
+        nearest training rows, whose majority is its cluster (user guide, "Clustering");
+        after ``partial_fit`` they come from the class head.
 
         Parameters
         ----------
@@ -84,7 +99,7 @@ class ClassHeadPredictions:
         (3, 10)
         """
         X = validate_input(self, X, reset=False)
-        return self._map_rows(self._head_proba, X)
+        return self._cluster_proba(X)
 
     @available_if(_has_class_head)
     def predict(self, X):

@@ -13,9 +13,12 @@ long as the association grows. :func:`best_partition` refines two starts, the he
 partition and KMeans on the trained codes, and keeps the one that keeps more of the
 graph: the codes, trained on the same graph, often separate the groups better than the
 head that was trained beside them (on digits), and sometimes worse (on a swiss roll).
-:func:`fit_head` then fits the head's linear read-out to the chosen clusters, so that
-``predict`` of new rows, and ``labels_``, come from the head as before, and a new row
-gets the cluster of the training rows it resembles.
+A :class:`ClusterVote` then gives every row, training or new, the cluster most of its
+nearest training rows were given: the training rows' clusters (``labels_``) and a new
+row's (``predict``) come from the same vote, scored alike. The class head, whose
+predictions of new rows lag behind the chosen clusters (its read-out is linear in the
+encoder's features), is fitted to the same clusters by :func:`fit_head`, for the model's
+own use: decoding a row with its cluster.
 """
 
 import warnings
@@ -49,6 +52,12 @@ _HEAD_FIT_NOISY_COPIES = 2
 # KMeans restarts of the codes' partition, scikit-learn's former default: on a 2-D code
 # they cost little next to the fit.
 _KMEANS_N_INIT = 10
+# Training rows whose clusters a row's cluster is voted from (ClusterVote): the graph's
+# own neighbourhood size.
+CLUSTER_VOTE_NEIGHBORS = 15
+# Rounds of voting the training rows' clusters (ClusterVote): from a refined partition
+# only boundary rows change, and the rounds settle in a few.
+_VOTE_MAX_ROUNDS = 30
 
 
 def neighbor_graph(X, n_neighbors):
@@ -280,3 +289,84 @@ def fit_head(estimator, X, labels):
     with torch.no_grad():
         last.weight[-n_classes:] = weight.to(last.weight)
         last.bias[-n_classes:] = bias.to(last.bias)
+
+
+class ClusterVote:
+    """The cluster of a row by the vote of its nearest training rows.
+
+    A row gets the cluster most of its ``n_neighbors`` nearest training rows (Euclidean,
+    in the space the neighbour graph was built in; a training row counts itself) are
+    in, and the shares of the vote as its probabilities; ties go to the lower cluster
+    number. The training rows' own clusters are first voted again and again, from the
+    given partition, until no row changes (at most ``_VOTE_MAX_ROUNDS`` rounds): a row
+    then keeps its cluster when voted, so the clusters of the training rows and of new
+    rows come from the same vote. A scikit-learn ``NearestNeighbors`` does the search,
+    built again where a saved model is opened.
+
+    Keeps the training rows (float32), so memory and saved files grow by
+    ``n_samples × n_features × 4`` bytes; each new row costs a distance to every
+    training row.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_samples, n_features)
+        The training rows.
+    labels : ndarray of shape (n_samples,)
+        Their starting clusters, ``0 .. n_clusters - 1``.
+    n_clusters : int
+        Number of clusters (a cluster no training row is in gets no votes).
+    n_neighbors : int, default=CLUSTER_VOTE_NEIGHBORS
+        Training rows that vote, at most the number of training rows.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,)
+        The training rows' clusters after the rounds of voting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_aae._clustering import ClusterVote
+    >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
+    >>> vote = ClusterVote(X, np.array([0, 0, 1, 1, 1, 1]), 3, n_neighbors=3)
+    >>> vote.labels.tolist()  # the row at 0.2 is voted into its neighbours' cluster
+    [0, 0, 0, 1, 1, 1]
+    >>> vote.predict_proba(np.array([[0.15], [3.0]])).round(2).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+
+    def __init__(self, X_train, labels, n_clusters, n_neighbors=CLUSTER_VOTE_NEIGHBORS):
+        self.X_train = np.ascontiguousarray(X_train, dtype=np.float32)
+        self.n_clusters = n_clusters
+        self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
+        labels = np.asarray(labels, dtype=np.int64)
+        neighbors = self._search().kneighbors(self.X_train, return_distance=False)
+        for _ in range(_VOTE_MAX_ROUNDS):
+            voted = np.argmax(self._shares(labels, neighbors), axis=1)
+            if np.array_equal(voted, labels):
+                break
+            labels = voted
+        self.labels = labels
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_index", None)  # the fitted search, rebuilt where the model is opened
+        return state
+
+    def _search(self):
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self._index = NearestNeighbors(n_neighbors=self.n_neighbors).fit(self.X_train)
+        return index
+
+    def _shares(self, labels, neighbors):
+        counts = np.zeros((neighbors.shape[0], self.n_clusters))
+        rows = np.arange(neighbors.shape[0])
+        for column in neighbors.T:  # (n_rows,) at a time: no (n_rows, n_neighbors, n_clusters) array
+            counts[rows, labels[column]] += 1
+        return counts / neighbors.shape[1]
+
+    def predict_proba(self, X):
+        """Shares of each cluster in the vote of each row of ``X``: (n_rows, n_clusters)."""
+        neighbors = self._search().kneighbors(np.asarray(X, dtype=np.float32), return_distance=False)
+        return self._shares(self.labels, neighbors)

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._clustering import best_partition, fit_head, neighbor_graph
+from ._clustering import ClusterVote, best_partition, fit_head, neighbor_graph
 from ._losses import discriminator_step, generator_loss
 from ._torch_utils import adam
 from .networks import mlp, reset_parameters
@@ -361,19 +361,25 @@ class ClassHead(_Classes):
 
         After ``fit`` (not ``partial_fit``, whose chunks are parts of the data) the
         head's clusters of the training rows and KMeans on their codes are refined on
-        their neighbour graph, the partition that keeps more of the graph is chosen and
-        the head is fitted to it (:mod:`sklearn_aae._clustering`).
+        their neighbour graph and the partition that keeps more of the graph is chosen
+        (:mod:`sklearn_aae._clustering`). The training rows' clusters are then voted
+        by their nearest training rows until they settle; a row's cluster, in
+        ``labels_`` as in ``predict``, is that vote, and the head is fitted to the
+        training rows' clusters. After ``partial_fit`` the head clusters the rows.
         """
         if not self.clusterer:
             return
         # The codes (n_samples, n_components): fitting the head's read-out leaves them as they are.
         Z = estimator._map_rows(estimator._encode, X)
+        estimator._cluster_vote = None
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
             graph = neighbor_graph(X, estimator.n_neighbors or CLUSTER_N_NEIGHBORS)
-            fit_head(estimator, X, best_partition(graph, labels, Z, self.n_classes, estimator._rng))
+            vote = ClusterVote(X, best_partition(graph, labels, Z, self.n_classes, estimator._rng), self.n_classes)
+            fit_head(estimator, X, vote.labels)
+            estimator._cluster_vote = vote
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.
-        labels = estimator.classes_[np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)]
+        labels = estimator.classes_[np.argmax(estimator._cluster_proba(X), axis=1)]
         estimator.labels_ = labels
         sizes = np.bincount(labels, minlength=self.n_classes)
         # The decoded mean code of each cluster: the centre in the model's own terms (the
@@ -409,7 +415,9 @@ def resolve_label_mode(estimator, y, n_samples):
         The resolved prior.
     """
     estimator.label_mode_ = None
-    estimator.__dict__.pop("classes_", None)
+    # A first fit starts without the results of a clusterer fitted before.
+    for name in ("classes_", "labels_", "cluster_centers_", "_cluster_vote"):
+        estimator.__dict__.pop(name, None)
     mode, labels, n_regions = NoLabels(), None, None
     if estimator.n_clusters is not None:
         if estimator.n_clusters > n_samples:

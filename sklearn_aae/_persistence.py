@@ -25,6 +25,7 @@ import torch
 
 from . import __version__, priors
 from . import _labels as labels_module
+from ._clustering import ClusterVote
 from ._placement import NeighborPlacement
 from ._torch_utils import device_available, restore_generator
 
@@ -179,9 +180,10 @@ def _encode(value, arrays, what):
         return {"__prior__": type(value).__name__, "state": _encode(vars(value), arrays, what)}
     if type(value).__name__ in _LABEL_MODES and type(value) is _LABEL_MODES[type(value).__name__]:
         return {"__label_mode__": type(value).__name__, "state": _encode(vars(value), arrays, what)}
-    if type(value) is NeighborPlacement:
-        state = {k: v for k, v in vars(value).items() if k != "_on_device"}
-        return {"__placement__": _encode(state, arrays, what)}
+    if type(value) in (NeighborPlacement, ClusterVote):
+        # What they keep for the training rows (arrays and numbers), without their caches.
+        tag = "__placement__" if type(value) is NeighborPlacement else "__cluster_vote__"
+        return {tag: _encode(value.__getstate__(), arrays, what)}
     raise TypeError(f"save() cannot write {what} ({type(value).__name__}) without pickle, which would run code "
                     "when the file is opened; use a built-in prior (not a callable or a Prior subclass), or "
                     "pickle / joblib if you trust whoever opens the file.")
@@ -234,8 +236,9 @@ def _decode(value, arrays):
             obj = object.__new__(table[value[tag]])
             obj.__dict__.update(_decode(value["state"], arrays))
             return obj
-    if "__placement__" in value:
-        obj = object.__new__(NeighborPlacement)
-        obj.__dict__.update(_decode(value["__placement__"], arrays))
-        return obj
+    for tag, cls in (("__placement__", NeighborPlacement), ("__cluster_vote__", ClusterVote)):
+        if tag in value:
+            obj = object.__new__(cls)
+            obj.__dict__.update(_decode(value[tag], arrays))
+            return obj
     raise ValueError(f"unknown value in the model file: {sorted(value)}")

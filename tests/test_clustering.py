@@ -1,5 +1,6 @@
 """AdversarialAutoencoder(n_clusters=K) as a clusterer: accuracy, predictions, balance, conventions."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -8,9 +9,11 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._clustering import best_partition, neighbor_graph, normalized_association, refine_clusters
+from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, best_partition, neighbor_graph, normalized_association,
+                                     refine_clusters)
 
 
 def matched_accuracy(y, clusters):
@@ -51,10 +54,42 @@ def test_beats_kmeans_on_stretched_blobs(fitted_stretched_blobs, make_estimator,
 
 
 def test_labels_are_predict_of_the_training_rows(fitted_stretched_blobs, stretched_blobs):
-    # The training clustering and a held-out one come from the same head, scored alike.
+    # The training clustering and a held-out one come from the same vote, scored alike.
     model, X_train = fitted_stretched_blobs, stretched_blobs[0]
     np.testing.assert_array_equal(model.labels_, model.predict(X_train))
     np.testing.assert_array_equal(model.predict_proba(X_train).argmax(axis=1), model.labels_)
+
+
+def test_held_out_rows_take_the_clusters_of_the_training_rows_they_resemble(fitted_stretched_blobs, stretched_blobs):
+    # A held-out row's cluster is the majority of its nearest training rows' labels_:
+    # scored on held-out rows, the clustering is the training rows' one.
+    model, (X_train, X_test, y_train, y_test) = fitted_stretched_blobs, stretched_blobs
+    as_float32 = (X_train.astype(np.float32), X_test.astype(np.float32))  # the precision the vote keeps
+    nearest = NearestNeighbors(n_neighbors=CLUSTER_VOTE_NEIGHBORS).fit(as_float32[0]).kneighbors(as_float32[1])[1]
+    shares = model.predict_proba(X_test)
+    expected = np.stack([np.bincount(model.labels_[row], minlength=3) for row in nearest]) / CLUSTER_VOTE_NEIGHBORS
+    np.testing.assert_allclose(shares, expected)
+    assert abs(matched_accuracy(y_test, model.predict(X_test)) - matched_accuracy(y_train, model.labels_)) < 0.05
+
+
+def test_partial_fit_clusters_with_the_head(fitted_stretched_blobs, stretched_blobs):
+    # partial_fit moves the model on from the vote's partition: the head clusters again,
+    # and labels_ (the chunk's) is still predict of those rows.
+    model = copy.deepcopy(fitted_stretched_blobs)
+    chunk = stretched_blobs[0][:100]
+    model.partial_fit(chunk)
+    assert model._cluster_vote is None
+    np.testing.assert_array_equal(model.labels_, model.predict(chunk))
+    assert model.labels_.shape == (100,)
+
+
+def test_a_new_fit_without_n_clusters_forgets_the_clusters(make_estimator, stretched_blobs):
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2).fit(stretched_blobs[0])
+    model.set_params(n_clusters=None).fit(stretched_blobs[0])
+    for name in ("labels_", "cluster_centers_", "classes_"):
+        assert not hasattr(model, name), name
+    assert model._cluster_vote is None
+    assert not hasattr(model, "predict")
 
 
 def test_fit_predict_is_labels(make_estimator, stretched_blobs):
