@@ -16,9 +16,11 @@ is fitted on the training rows and scored on the held-out rows. Four tables:
   paper does for 16 and 30) and the adjusted Rand index, of ``AdversarialAutoencoder(
   n_clusters=K, random_state=s)`` with its defaults, next to KMeans on the raw rows and
   on UMAP's 2-D embedding, SpectralClustering (kNN affinity) and HDBSCAN on the raw rows,
-  all in the same process. On digits K = 10 and 16; the same table runs on a second data
-  set the clusterer was not tuned on (``--cluster-data swiss_roll``: make_swiss_roll's
-  position along the roll cut into 6 classes, K = 6 and 10). SpectralClustering and
+  all in the same process. On digits K = 10 and 16; the same table runs on other data
+  sets (``--cluster-data``): ``swiss_roll`` (make_swiss_roll's position along the roll
+  cut into 6 classes, K = 6 and 10), tuned on like digits, and two the clusterer was not
+  tuned on, ``expression`` (synthetic single-cell expression of 8 cell types, K = 8 and
+  12) and ``signals`` (synthetic 1-D signals of 6 shapes, K = 6 and 10). SpectralClustering and
   HDBSCAN have no ``predict``: a held-out row takes the cluster of its nearest training
   row (HDBSCAN's noise, -1, counts as one more cluster).
 
@@ -36,7 +38,8 @@ import time
 import warnings
 
 import numpy as np
-from _common import Report, argument_parser, digits_split, max_iter_params, summarise, swiss_roll_split
+from _common import (Report, argument_parser, digits_split, expression_split, max_iter_params, signals_split,
+                     summarise, swiss_roll_split)
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import HDBSCAN, KMeans, SpectralClustering
 from sklearn.exceptions import ConvergenceWarning
@@ -63,7 +66,10 @@ SEMI_SUPERVISED = dict(label_mode="categorical", n_components=8, adversarial_wei
 # The clusterer runs with its defaults: n_clusters and random_state only.
 CLUSTERING = {}
 # Data sets of the clustering table, with the numbers of clusters tried on each.
-CLUSTER_DATA = {"digits": (digits_split, (10, 16)), "swiss_roll": (swiss_roll_split, (6, 10))}
+# digits and the swiss roll were tuned on; the synthetic expression (8 cell types) and
+# signals (6 shapes) sets were not.
+CLUSTER_DATA = {"digits": (digits_split, (10, 16)), "swiss_roll": (swiss_roll_split, (6, 10)),
+                "expression": (expression_split, (8, 12)), "signals": (signals_split, (6, 10))}
 CLUSTER_METHODS = ("AAE n_clusters", "KMeans, raw rows", "KMeans on UMAP 2-D", "SpectralClustering (kNN), raw rows",
                    "HDBSCAN, raw rows")
 TABLES = ("placement", "generation", "semi", "cluster")

@@ -360,8 +360,9 @@ class ClassHead(_Classes):
         """A clusterer's ``labels_`` and ``cluster_centers_``; empty or degenerate clusters are reported.
 
         After ``fit`` (not ``partial_fit``, whose chunks are parts of the data) the
-        head's clusters of the training rows and KMeans on their codes are refined on
-        their neighbour graph and the partition that keeps more of the graph is chosen
+        head's clusters of the training rows and KMeans's of their codes, each refined
+        on their neighbour graph, and Ward's clustering of the codes along that graph
+        are compared, and the one of largest modularity on the graph is chosen
         (:mod:`sklearn_aae._clustering`). The training rows' clusters are then voted
         by their nearest training rows until they settle; a row's cluster, in
         ``labels_`` as in ``predict``, is that vote, and the head is fitted to the

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
@@ -12,8 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, best_partition, neighbor_graph, normalized_association,
-                                     refine_clusters)
+from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, best_partition, modularity, neighbor_graph,
+                                     normalized_association, refine_clusters)
 
 
 def matched_accuracy(y, clusters):
@@ -169,20 +170,30 @@ def test_refinement_of_large_clusters_is_reproducible():
     assert normalized_association(graph, first, 3) > normalized_association(graph, merged, 3)
 
 
-def test_the_partition_that_keeps_more_of_the_graph_is_chosen():
+def test_the_partition_of_larger_modularity_is_chosen():
     X, y = make_blobs(400, centers=4, random_state=0)
     graph = neighbor_graph(X, 10)
     rng = np.random.RandomState(0)
     # A head that learned nothing, and codes that separate the groups (the rows
     # themselves): the refinement alone cannot mend the head's partition, KMeans on the
-    # codes finds the groups. (How far the refinement gets depends on LAPACK's threads:
-    # a random partition's clusters have near-degenerate Fiedler vectors.)
+    # codes finds the groups. (How far the refinement gets depends on
+    # LAPACK's threads: a random partition's clusters have near-degenerate Fiedler vectors.)
     head = rng.randint(0, 4, size=400)
     assert matched_accuracy(y, refine_clusters(graph, head, 4)) < 0.85
     chosen = best_partition(graph, head, X, 4, rng)
     assert matched_accuracy(y, chosen) > 0.9
-    assert normalized_association(graph, chosen, 4) > normalized_association(graph, refine_clusters(graph, head, 4), 4)
+    assert modularity(graph, chosen, 4) > modularity(graph, refine_clusters(graph, head, 4), 4)
     # Codes that carry nothing of the groups (noise) against a head that found them: the
     # head's partition is kept.
     noise = rng.normal(size=(400, 2))
     np.testing.assert_array_equal(best_partition(graph, y, noise, 4, rng), refine_clusters(graph, y, 4))
+
+
+def test_modularity():
+    # Two triangles joined by one edge: 7 edges, degrees 2, 2, 3 and 3, 2, 2.
+    edges = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]
+    rows, cols = np.array(edges).T
+    graph = sparse.coo_matrix((np.ones(14), (np.r_[rows, cols], np.r_[cols, rows])), shape=(6, 6)).tocsr()
+    # Newman's Q = sum_k [inside_k / m - (degree_k / 2m)^2] = 2 * (3/7 - 1/4).
+    assert modularity(graph, np.array([0, 0, 0, 1, 1, 1]), 2) == pytest.approx(2 * (3 / 7 - 0.25))
+    assert modularity(graph, np.zeros(6, dtype=int), 2) == pytest.approx(0.0)
