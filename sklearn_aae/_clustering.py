@@ -57,6 +57,10 @@ _HEAD_FIT_NOISY_COPIES = 2
 # KMeans restarts of the codes' partition, scikit-learn's former default: on a 2-D code
 # they cost little next to the fit.
 _KMEANS_N_INIT = 10
+# Rows Ward's clustering of the codes runs on at most (ward_partition): with the graph's
+# edges as its connectivity its cost grows about as the square of the rows (seconds at
+# 10,000 rows in 50 features, minutes at 100,000); the other rows are voted into its clusters.
+_WARD_MAX_ROWS = 5000
 # Training rows whose clusters a row's cluster is voted from (ClusterVote): the graph's
 # own neighbourhood size.
 CLUSTER_VOTE_NEIGHBORS = 15
@@ -231,7 +235,7 @@ def modularity(graph, labels, n_clusters):
     return float(np.trace(between) / total - np.square(volume / total).sum())
 
 
-def best_partition(graph, head_labels, codes, n_clusters, random_state):
+def best_partition(graph, head_labels, X, codes, n_clusters, n_neighbors, random_state):
     """Of the head's, KMeans's and Ward's partitions of the rows, the one of largest modularity.
 
     Parameters
@@ -240,13 +244,17 @@ def best_partition(graph, head_labels, codes, n_clusters, random_state):
         Symmetric neighbour graph of the rows.
     head_labels : ndarray of shape (n_samples,)
         The class head's clusters of the rows.
+    X : ndarray of shape (n_samples, n_features)
+        The rows, as the graph measured them.
     codes : ndarray of shape (n_samples, n_components)
         The rows' trained codes, which KMeans, and Ward's clustering merging along the
-        graph's edges, partition into ``n_clusters``.
+        graph's edges (:func:`ward_partition`), partition into ``n_clusters``.
     n_clusters : int
         Number of clusters.
+    n_neighbors : int
+        Neighbours per row of the graph.
     random_state : RandomState
-        Seeds KMeans.
+        Seeds KMeans, and Ward's sample of the rows on large data.
 
     Returns
     -------
@@ -262,18 +270,46 @@ def best_partition(graph, head_labels, codes, n_clusters, random_state):
     >>> X, y = make_blobs(300, centers=3, cluster_std=0.7, random_state=0)
     >>> from sklearn.metrics import adjusted_rand_score
     >>> stuck = np.zeros(300, dtype=int)  # a head that put every row in one cluster
-    >>> labels = best_partition(neighbor_graph(X, 10), stuck, X, 3, np.random.RandomState(0))
+    >>> labels = best_partition(neighbor_graph(X, 10), stuck, X, X, 3, 10, np.random.RandomState(0))
     >>> round(adjusted_rand_score(y, labels), 2)
     0.96
     """
     seed = random_state.randint(np.iinfo(np.int32).max)
     kmeans = KMeans(n_clusters, n_init=_KMEANS_N_INIT, random_state=seed).fit_predict(codes)
+    ward = ward_partition(graph, X, codes, n_clusters, n_neighbors, random_state)
+    candidates = [refine_clusters(graph, labels, n_clusters) for labels in (head_labels, kmeans)] + [ward]
+    return max(candidates, key=lambda labels: modularity(graph, labels, n_clusters))
+
+
+def ward_partition(graph, X, codes, n_clusters, n_neighbors, random_state):
+    """Ward's agglomerative clustering of the codes, merging only along the graph's edges.
+
+    Above ``_WARD_MAX_ROWS`` rows it clusters a random ``_WARD_MAX_ROWS`` of them, on
+    the ``n_neighbors`` graph of their rows ``X``, and each other row takes the cluster
+    of the vote of its nearest clustered rows (:class:`ClusterVote`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_swiss_roll
+    >>> from sklearn_aae._clustering import neighbor_graph, ward_partition
+    >>> X, t = make_swiss_roll(1000, random_state=0)
+    >>> codes = np.c_[t, X[:, 1]]  # the roll unrolled
+    >>> labels = ward_partition(neighbor_graph(X, 10), X, codes, 4, 10, np.random.RandomState(0))
+    >>> bool(np.bincount(labels).min() > 100)
+    True
+    """
+    rows = np.arange(codes.shape[0])
+    if rows.size > _WARD_MAX_ROWS:
+        rows = np.sort(random_state.choice(rows.size, _WARD_MAX_ROWS, replace=False))
+        graph = neighbor_graph(X[rows], n_neighbors)
     with warnings.catch_warnings():
         # A graph in pieces: scikit-learn joins them to finish the tree, which is what is wanted.
         warnings.filterwarnings("ignore", message="the number of connected components", category=UserWarning)
-        ward = AgglomerativeClustering(n_clusters, connectivity=graph, linkage="ward").fit_predict(codes)
-    candidates = [refine_clusters(graph, labels, n_clusters) for labels in (head_labels, kmeans)] + [ward]
-    return max(candidates, key=lambda labels: modularity(graph, labels, n_clusters))
+        labels = AgglomerativeClustering(n_clusters, connectivity=graph, linkage="ward").fit_predict(codes[rows])
+    if rows.size < codes.shape[0]:
+        labels = np.argmax(ClusterVote(X[rows], labels, n_clusters).predict_proba(X), axis=1)
+    return labels
 
 
 def fit_head(estimator, X, labels):
@@ -351,6 +387,9 @@ class ClusterVote:
     ----------
     labels : ndarray of shape (n_samples,)
         The training rows' clusters after the rounds of voting.
+    training_proba : ndarray of shape (n_samples, n_clusters)
+        ``predict_proba`` of the training rows; its ``argmax`` is ``labels`` once the
+        rounds have settled.
 
     Examples
     --------
@@ -371,15 +410,21 @@ class ClusterVote:
         labels = np.asarray(labels, dtype=np.int64)
         neighbors = self._search().kneighbors(self.X_train, return_distance=False)
         for _ in range(_VOTE_MAX_ROUNDS):
-            voted = np.argmax(self._shares(labels, neighbors), axis=1)
+            shares = self._shares(labels, neighbors)
+            voted = np.argmax(shares, axis=1)
             if np.array_equal(voted, labels):
                 break
             labels = voted
+        else:
+            shares = self._shares(labels, neighbors)
         self.labels = labels
+        # predict_proba of the training rows, without searching again (the same neighbours).
+        self.training_proba = shares
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_index", None)  # the fitted search, rebuilt where the model is opened
+        state.pop("training_proba", None)  # a fit's by-product
         return state
 
     def _search(self):

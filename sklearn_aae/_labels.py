@@ -375,12 +375,17 @@ class ClassHead(_Classes):
         estimator._cluster_vote = None
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
-            graph = neighbor_graph(X, estimator.n_neighbors or CLUSTER_N_NEIGHBORS)
-            vote = ClusterVote(X, best_partition(graph, labels, Z, self.n_classes, estimator._rng), self.n_classes)
+            n_neighbors = estimator.n_neighbors or CLUSTER_N_NEIGHBORS
+            chosen = best_partition(neighbor_graph(X, n_neighbors), labels, X, Z, self.n_classes, n_neighbors,
+                                    estimator._rng)
+            vote = ClusterVote(X, chosen, self.n_classes)
             fit_head(estimator, X, vote.labels)
             estimator._cluster_vote = vote
+            proba = vote.training_proba
+        else:
+            proba = estimator._cluster_proba(X)
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.
-        labels = estimator.classes_[np.argmax(estimator._cluster_proba(X), axis=1)]
+        labels = estimator.classes_[np.argmax(proba, axis=1)]
         estimator.labels_ = labels
         sizes = np.bincount(labels, minlength=self.n_classes)
         # The decoded mean code of each cluster: the centre in the model's own terms (the

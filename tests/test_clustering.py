@@ -180,13 +180,13 @@ def test_the_partition_of_larger_modularity_is_chosen():
     # LAPACK's threads: a random partition's clusters have near-degenerate Fiedler vectors.)
     head = rng.randint(0, 4, size=400)
     assert matched_accuracy(y, refine_clusters(graph, head, 4)) < 0.85
-    chosen = best_partition(graph, head, X, 4, rng)
+    chosen = best_partition(graph, head, X, X, 4, 10, rng)
     assert matched_accuracy(y, chosen) > 0.9
     assert modularity(graph, chosen, 4) > modularity(graph, refine_clusters(graph, head, 4), 4)
     # Codes that carry nothing of the groups (noise) against a head that found them: the
     # head's partition is kept.
     noise = rng.normal(size=(400, 2))
-    np.testing.assert_array_equal(best_partition(graph, y, noise, 4, rng), refine_clusters(graph, y, 4))
+    np.testing.assert_array_equal(best_partition(graph, y, X, noise, 4, 10, rng), refine_clusters(graph, y, 4))
 
 
 def test_modularity():
@@ -197,3 +197,16 @@ def test_modularity():
     # Newman's Q = sum_k [inside_k / m - (degree_k / 2m)^2] = 2 * (3/7 - 1/4).
     assert modularity(graph, np.array([0, 0, 0, 1, 1, 1]), 2) == pytest.approx(2 * (3 / 7 - 0.25))
     assert modularity(graph, np.zeros(6, dtype=int), 2) == pytest.approx(0.0)
+
+
+def test_ward_on_large_data_clusters_a_sample_and_votes_the_rest(monkeypatch):
+    import sklearn_aae._clustering as clustering
+
+    X, y = make_blobs(900, centers=3, cluster_std=0.7, random_state=0)
+    graph = neighbor_graph(X, 10)
+    full = clustering.ward_partition(graph, X, X, 3, 10, np.random.RandomState(0))
+    monkeypatch.setattr(clustering, "_WARD_MAX_ROWS", 300)
+    sampled = clustering.ward_partition(graph, X, X, 3, 10, np.random.RandomState(0))
+    assert sampled.shape == (900,)
+    assert matched_accuracy(y, full) > 0.95
+    assert matched_accuracy(y, sampled) > 0.95
