@@ -74,9 +74,10 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         graph of 15 neighbours (``n_neighbors=15``): its head must agree along the
         graph's edges, which makes the clusters follow the data's neighbourhoods
         (this needs umap-learn; without it a warning says the graph is left out).
-        After training, the head's clusters are refined on the graph, and a row's
-        cluster is the vote of its 15 nearest training rows in that partition, which
-        keeps the training rows (user guide, "Clustering"). Empty or nearly empty clusters are
+        After training, a partition of the training rows is chosen on the graph (the
+        head's, KMeans's or Ward's clustering of the codes), and a row's cluster is
+        the vote of its 15 nearest training rows in it, which keeps the training rows
+        (user guide, "Clustering"). Empty or nearly empty clusters are
         reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the number
         of rows raises ``ValueError``.
     classification_weight : float, default=1.0
