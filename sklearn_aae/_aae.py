@@ -76,10 +76,10 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         (this needs umap-learn; without it a warning says the graph is left out).
         After training, a partition of the training rows is chosen on the graph (the
         head's, KMeans's or Ward's clustering of the codes), and a row's cluster is
-        the vote of its 15 nearest training rows in it, which keeps the training rows
-        (user guide, "Clustering"). Empty or nearly empty clusters are
-        reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the number
-        of rows raises ``ValueError``.
+        the distance-weighted vote of its 15 nearest training rows in it, which keeps
+        the training rows (user guide, "Clustering"). Empty or nearly empty clusters
+        are reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the
+        number of rows raises ``ValueError``.
     classification_weight : float, default=1.0
         Weight of the class head's cross-entropy on labeled rows (label_mode
         'categorical').

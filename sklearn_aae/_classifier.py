@@ -75,9 +75,9 @@ class ClassHeadPredictions:
     def predict_proba(self, X):
         """Class probabilities from the encoder's class head, or cluster probabilities.
 
-        A clusterer's, after ``fit``, are the shares of the clusters among the row's 15
-        nearest training rows, whose majority is its cluster (user guide, "Clustering");
-        after ``partial_fit`` they come from the class head.
+        A clusterer's, after ``fit``, are the shares of the clusters in the vote of the
+        row's 15 nearest training rows, each weighted by the inverse of its distance
+        (user guide, "Clustering"); after ``partial_fit`` they come from the class head.
 
         Parameters
         ----------

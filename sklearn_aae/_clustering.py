@@ -18,9 +18,9 @@ the groups better than the head that was trained beside them, and sometimes wors
 digits); KMeans's round clusters suit codes in blobs, Ward's connected ones codes along
 a curve (a swiss roll's). Ward's is not refined: on the swiss roll the refinement raised
 its association and lowered its accuracy.
-A :class:`ClusterVote` then gives every row, training or new, the cluster most of its
-nearest training rows were given: the training rows' clusters (``labels_``) and a new
-row's (``predict``) come from the same vote, scored alike. The class head, whose
+A :class:`ClusterVote` then gives every row, training or new, the cluster of the
+distance-weighted vote of its nearest training rows: the training rows' clusters
+(``labels_``) and a new row's (``predict``) come from the same vote, scored alike. The class head, whose
 predictions of new rows lag behind the chosen clusters (its read-out is linear in the
 encoder's features), is fitted to the same clusters by :func:`fit_head`, for the model's
 own use: decoding a row with its cluster.
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from scipy import sparse
 from scipy.sparse.linalg import ArpackNoConvergence, eigsh, lobpcg
 from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.neighbors import NearestNeighbors
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 # Cut points tried along a cluster's Fiedler vector, as quantiles: a cut that leaves
 # fewer than a twentieth of the cluster on one side is never tried, so the refinement
@@ -64,9 +64,6 @@ _WARD_MAX_ROWS = 5000
 # Training rows whose clusters a row's cluster is voted from (ClusterVote): the graph's
 # own neighbourhood size.
 CLUSTER_VOTE_NEIGHBORS = 15
-# Rounds of voting the training rows' clusters (ClusterVote): from a refined partition
-# only boundary rows change, and the rounds settle in a few.
-_VOTE_MAX_ROUNDS = 30
 
 
 def neighbor_graph(X, n_neighbors):
@@ -357,16 +354,15 @@ def fit_head(estimator, X, labels):
 
 
 class ClusterVote:
-    """The cluster of a row by the vote of its nearest training rows.
+    """The cluster of a row by the distance-weighted vote of its nearest training rows.
 
-    A row gets the cluster most of its ``n_neighbors`` nearest training rows (Euclidean,
-    in the space the neighbour graph was built in; a training row counts itself) are
-    in, and the shares of the vote as its probabilities; ties go to the lower cluster
-    number. The training rows' own clusters are first voted again and again, from the
-    given partition, until no row changes (at most ``_VOTE_MAX_ROUNDS`` rounds): a row
-    then keeps its cluster when voted, so the clusters of the training rows and of new
-    rows come from the same vote. A scikit-learn ``NearestNeighbors`` does the search,
-    built again where a saved model is opened.
+    A row gets the cluster of largest weight among its ``n_neighbors`` nearest training
+    rows (Euclidean, in the space the neighbour graph was built in), each weighted by
+    the inverse of its distance, and the shares of the weight as its probabilities: a
+    scikit-learn ``KNeighborsClassifier(weights="distance")``, built again where a saved
+    model is opened. A training row is its own nearest row, so it keeps its cluster, and
+    a small cluster is not voted away by the larger ones around it (an unweighted vote
+    of 15 rows empties any cluster of fewer than 8).
 
     Keeps the training rows (float32), so memory and saved files grow by
     ``n_samples × n_features × 4`` bytes; each new row costs a distance to every
@@ -377,7 +373,7 @@ class ClusterVote:
     X_train : ndarray of shape (n_samples, n_features)
         The training rows.
     labels : ndarray of shape (n_samples,)
-        Their starting clusters, ``0 .. n_clusters - 1``.
+        Their clusters, ``0 .. n_clusters - 1``.
     n_clusters : int
         Number of clusters (a cluster no training row is in gets no votes).
     n_neighbors : int, default=CLUSTER_VOTE_NEIGHBORS
@@ -385,11 +381,9 @@ class ClusterVote:
 
     Attributes
     ----------
-    labels : ndarray of shape (n_samples,)
-        The training rows' clusters after the rounds of voting.
     training_proba : ndarray of shape (n_samples, n_clusters)
-        ``predict_proba`` of the training rows; its ``argmax`` is ``labels`` once the
-        rounds have settled.
+        ``predict_proba`` of the training rows, computed once by the fit that built the
+        vote (not saved).
 
     Examples
     --------
@@ -397,50 +391,31 @@ class ClusterVote:
     >>> from sklearn_aae._clustering import ClusterVote
     >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
     >>> vote = ClusterVote(X, np.array([0, 0, 1, 1, 1, 1]), 3, n_neighbors=3)
-    >>> vote.labels.tolist()  # the row at 0.2 is voted into its neighbours' cluster
-    [0, 0, 0, 1, 1, 1]
-    >>> vote.predict_proba(np.array([[0.15], [3.0]])).round(2).tolist()
-    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    >>> vote.training_proba.argmax(axis=1).tolist()  # each training row keeps its cluster
+    [0, 0, 1, 1, 1, 1]
+    >>> vote.predict_proba(np.array([[0.04], [3.0]])).round(2).tolist()
+    [[0.87, 0.13, 0.0], [0.0, 1.0, 0.0]]
     """
 
     def __init__(self, X_train, labels, n_clusters, n_neighbors=CLUSTER_VOTE_NEIGHBORS):
         self.X_train = np.ascontiguousarray(X_train, dtype=np.float32)
+        self.labels = np.asarray(labels, dtype=np.int64)
         self.n_clusters = n_clusters
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
-        labels = np.asarray(labels, dtype=np.int64)
-        neighbors = self._search().kneighbors(self.X_train, return_distance=False)
-        for _ in range(_VOTE_MAX_ROUNDS):
-            shares = self._shares(labels, neighbors)
-            voted = np.argmax(shares, axis=1)
-            if np.array_equal(voted, labels):
-                break
-            labels = voted
-        else:
-            shares = self._shares(labels, neighbors)
-        self.labels = labels
-        # predict_proba of the training rows, without searching again (the same neighbours).
-        self.training_proba = shares
+        self.training_proba = self.predict_proba(self.X_train)
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_index", None)  # the fitted search, rebuilt where the model is opened
+        state.pop("_classifier", None)  # the fitted search, rebuilt where the model is opened
         state.pop("training_proba", None)  # a fit's by-product
         return state
 
-    def _search(self):
-        index = self.__dict__.get("_index")
-        if index is None:
-            index = self._index = NearestNeighbors(n_neighbors=self.n_neighbors).fit(self.X_train)
-        return index
-
-    def _shares(self, labels, neighbors):
-        counts = np.zeros((neighbors.shape[0], self.n_clusters))
-        rows = np.arange(neighbors.shape[0])
-        for column in neighbors.T:  # (n_rows,) at a time: no (n_rows, n_neighbors, n_clusters) array
-            counts[rows, labels[column]] += 1
-        return counts / neighbors.shape[1]
-
     def predict_proba(self, X):
         """Shares of each cluster in the vote of each row of ``X``: (n_rows, n_clusters)."""
-        neighbors = self._search().kneighbors(np.asarray(X, dtype=np.float32), return_distance=False)
-        return self._shares(self.labels, neighbors)
+        classifier = self.__dict__.get("_classifier")
+        if classifier is None:
+            classifier = KNeighborsClassifier(self.n_neighbors, weights="distance").fit(self.X_train, self.labels)
+            self._classifier = classifier
+        proba = np.zeros((X.shape[0], self.n_clusters))
+        proba[:, classifier.classes_] = classifier.predict_proba(np.asarray(X, dtype=np.float32))
+        return proba

@@ -363,9 +363,9 @@ class ClassHead(_Classes):
         head's clusters of the training rows and KMeans's of their codes, each refined
         on their neighbour graph, and Ward's clustering of the codes along that graph
         are compared, and the one of largest modularity on the graph is chosen
-        (:mod:`sklearn_aae._clustering`). The training rows' clusters are then voted
-        by their nearest training rows until they settle; a row's cluster, in
-        ``labels_`` as in ``predict``, is that vote, and the head is fitted to the
+        (:mod:`sklearn_aae._clustering`). A row's cluster, in ``labels_`` as in
+        ``predict``, is then the distance-weighted vote of its nearest training rows in
+        that partition (a training row keeps its own), and the head is fitted to the
         training rows' clusters. After ``partial_fit`` the head clusters the rows.
         """
         if not self.clusterer:
@@ -379,9 +379,9 @@ class ClassHead(_Classes):
             chosen = best_partition(neighbor_graph(X, n_neighbors), labels, X, Z, self.n_classes, n_neighbors,
                                     estimator._rng)
             vote = ClusterVote(X, chosen, self.n_classes)
-            fit_head(estimator, X, vote.labels)
-            estimator._cluster_vote = vote
             proba = vote.training_proba
+            fit_head(estimator, X, np.argmax(proba, axis=1))
+            estimator._cluster_vote = vote
         else:
             proba = estimator._cluster_proba(X)
         # The same arithmetic as predict(), so labels_ is predict() of the training rows.

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, best_partition, modularity, neighbor_graph,
+from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, ClusterVote, best_partition, modularity, neighbor_graph,
                                      normalized_association, refine_clusters)
 
 
@@ -62,15 +62,27 @@ def test_labels_are_predict_of_the_training_rows(fitted_stretched_blobs, stretch
 
 
 def test_held_out_rows_take_the_clusters_of_the_training_rows_they_resemble(fitted_stretched_blobs, stretched_blobs):
-    # A held-out row's cluster is the majority of its nearest training rows' labels_:
-    # scored on held-out rows, the clustering is the training rows' one.
+    # A held-out row's cluster is the vote of its nearest training rows' labels_, each
+    # weighted by the inverse of its distance: scored on held-out rows, the clustering
+    # is the training rows' one.
     model, (X_train, X_test, y_train, y_test) = fitted_stretched_blobs, stretched_blobs
     as_float32 = (X_train.astype(np.float32), X_test.astype(np.float32))  # the precision the vote keeps
-    nearest = NearestNeighbors(n_neighbors=CLUSTER_VOTE_NEIGHBORS).fit(as_float32[0]).kneighbors(as_float32[1])[1]
-    shares = model.predict_proba(X_test)
-    expected = np.stack([np.bincount(model.labels_[row], minlength=3) for row in nearest]) / CLUSTER_VOTE_NEIGHBORS
-    np.testing.assert_allclose(shares, expected)
+    distances, nearest = NearestNeighbors(n_neighbors=CLUSTER_VOTE_NEIGHBORS).fit(as_float32[0]).kneighbors(
+        as_float32[1])
+    weights = 1 / distances
+    expected = np.stack([np.bincount(model.labels_[row], weights=w, minlength=3) for row, w in zip(nearest, weights)])
+    np.testing.assert_allclose(model.predict_proba(X_test), expected / expected.sum(axis=1, keepdims=True), rtol=1e-4)
     assert abs(matched_accuracy(y_test, model.predict(X_test)) - matched_accuracy(y_train, model.labels_)) < 0.05
+
+
+def test_a_small_cluster_is_not_voted_away():
+    # Five rows apart from 300 others: their own cluster, which an unweighted vote of 15
+    # rows would give to the large one.
+    X = np.r_[np.random.default_rng(0).normal(size=(300, 2)), np.random.default_rng(1).normal(size=(5, 2)) * 0.1 + 4]
+    labels = np.r_[np.zeros(300, dtype=int), np.ones(5, dtype=int)]
+    vote = ClusterVote(X, labels, 2)
+    np.testing.assert_array_equal(vote.training_proba.argmax(axis=1), labels)
+    assert vote.predict_proba(np.array([[4.0, 4.0], [0.0, 0.0]])).argmax(axis=1).tolist() == [1, 0]
 
 
 def test_partial_fit_clusters_with_the_head(fitted_stretched_blobs, stretched_blobs):
