@@ -20,10 +20,10 @@ a curve (a swiss roll's). Ward's is not refined: on the swiss roll the refinemen
 its association and lowered its accuracy.
 A :class:`ClusterVote` then gives every row, training or new, the cluster of the
 distance-weighted vote of its nearest training rows: the training rows' clusters
-(``labels_``) and a new row's (``predict``) come from the same vote, scored alike. The class head, whose
-predictions of new rows lag behind the chosen clusters (its read-out is linear in the
-encoder's features), is fitted to the same clusters by :func:`fit_head`, for the model's
-own use: decoding a row with its cluster.
+(``labels_``) and a new row's (``predict``) come from the same vote, scored alike. The
+class head, whose predictions of new rows lag behind the chosen clusters (its read-out
+is linear in the encoder's features), is fitted to the same clusters by
+:func:`fit_head`, for the model's own use: decoding a row with its cluster.
 """
 
 import warnings
@@ -379,19 +379,13 @@ class ClusterVote:
     n_neighbors : int, default=CLUSTER_VOTE_NEIGHBORS
         Training rows that vote, at most the number of training rows.
 
-    Attributes
-    ----------
-    training_proba : ndarray of shape (n_samples, n_clusters)
-        ``predict_proba`` of the training rows, computed once by the fit that built the
-        vote (not saved).
-
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn_aae._clustering import ClusterVote
     >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
     >>> vote = ClusterVote(X, np.array([0, 0, 1, 1, 1, 1]), 3, n_neighbors=3)
-    >>> vote.training_proba.argmax(axis=1).tolist()  # each training row keeps its cluster
+    >>> vote.predict_proba(X).argmax(axis=1).tolist()  # each training row keeps its cluster
     [0, 0, 1, 1, 1, 1]
     >>> vote.predict_proba(np.array([[0.04], [3.0]])).round(2).tolist()
     [[0.87, 0.13, 0.0], [0.0, 1.0, 0.0]]
@@ -402,12 +396,10 @@ class ClusterVote:
         self.labels = np.asarray(labels, dtype=np.int64)
         self.n_clusters = n_clusters
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
-        self.training_proba = self.predict_proba(self.X_train)
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_classifier", None)  # the fitted search, rebuilt where the model is opened
-        state.pop("training_proba", None)  # a fit's by-product
         return state
 
     def predict_proba(self, X):

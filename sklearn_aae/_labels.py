@@ -379,7 +379,7 @@ class ClassHead(_Classes):
             chosen = best_partition(neighbor_graph(X, n_neighbors), labels, X, Z, self.n_classes, n_neighbors,
                                     estimator._rng)
             vote = ClusterVote(X, chosen, self.n_classes)
-            proba = vote.training_proba
+            proba = vote.predict_proba(X)
             fit_head(estimator, X, np.argmax(proba, axis=1))
             estimator._cluster_vote = vote
         else:

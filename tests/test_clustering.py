@@ -81,7 +81,7 @@ def test_a_small_cluster_is_not_voted_away():
     X = np.r_[np.random.default_rng(0).normal(size=(300, 2)), np.random.default_rng(1).normal(size=(5, 2)) * 0.1 + 4]
     labels = np.r_[np.zeros(300, dtype=int), np.ones(5, dtype=int)]
     vote = ClusterVote(X, labels, 2)
-    np.testing.assert_array_equal(vote.training_proba.argmax(axis=1), labels)
+    np.testing.assert_array_equal(vote.predict_proba(X).argmax(axis=1), labels)
     assert vote.predict_proba(np.array([[4.0, 4.0], [0.0, 0.0]])).argmax(axis=1).tolist() == [1, 0]
 
 
