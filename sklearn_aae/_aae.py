@@ -93,8 +93,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).
         'auto' is 256, and with ``n_neighbors`` an eighth of the rows between 256 and
         1,024: the graph's loss is over the pairs of a minibatch, and on large data
-        larger minibatches carry more of its edges per step (user guide, "Training
-        budget").
+        larger minibatches carry more of its edges per step. The paper's terms
+        (reconstruction, the discriminators) read an evenly spaced share of about 256
+        rows of such a minibatch (user guide, "Training budget").
     learning_rate_init : float, default=1e-2
         Adam learning rate of all networks at the start of a fit.
     learning_rate : {'linear', 'constant'}, default='linear'
@@ -395,18 +396,22 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     def _train_step(self, X, Z_prior, y=None, rows=None):
         mode = self._label_mode
         Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
-        condition = mode.condition(y)
+        # The paper's terms read a share of a large minibatch of graph edges (NeighborTerm.paper_rows).
+        part = slice(None) if self._neighbor_term is None else self._neighbor_term.paper_rows(Z.shape[0])
+        X, Z_part = X[part], Z[part]
+        y_part = None if y is None else y[part]
+        condition = mode.condition(y_part)
 
         # Regularisation, discriminator(s): prior samples are "real", codes are "fake".
-        discriminator_loss = discriminator_step(self.discriminator_, self.discriminator_optimizer_, Z_prior, Z,
-                                                condition)
-        head = mode.update_head(self, logits)
+        discriminator_loss = discriminator_step(self.discriminator_, self.discriminator_optimizer_, Z_prior[part],
+                                                Z_part, condition)
+        head = mode.update_head(self, None if logits is None else logits[part])
 
         # Reconstruction and the encoder's generator loss, in one step, with the label
         # mode's and the neighbour graph's terms.
         reconstruction = self._reconstruction_loss(
-            self.decoder_(mode.decoder_input(Z, y, None if head is None else head["proba"])), X)
-        generator = generator_loss(self.discriminator_, Z, condition)
+            self.decoder_(mode.decoder_input(Z_part, y_part, None if head is None else head["proba"])), X)
+        generator = generator_loss(self.discriminator_, Z_part, condition)
         loss = reconstruction + self.adversarial_weight * generator
         head_terms, head_losses = mode.head_losses(self, head, logits, y)
         for term in head_terms:

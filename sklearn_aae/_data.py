@@ -14,6 +14,11 @@ from sklearn.utils.validation import check_array, validate_data
 
 # Rows per chunk in transform / inverse_transform: bounds memory for any n_samples.
 INFERENCE_CHUNK = 8192
+# BLAS multiplies a matrix of a few rows with other kernels, and splits it over threads
+# otherwise, than one of many: the same row's code differed in its last bits when it came
+# alone and when it came with 19 others. From this many rows on, on one and on two
+# threads, every row's product was the same whatever the rows beside it.
+_MIN_INFERENCE_ROWS = 16
 # The networks compute in float32. Inputs (standardised rows, codes) beyond this size make
 # squared errors overflow: the square root of float32's largest value, with room for the
 # networks' own gain. Real rows are a few standard deviations from the mean, not 1e15.
@@ -299,9 +304,17 @@ class ChunkedInference:
 
     @torch.no_grad()
     def _run(self, fn, *arrays):
-        """``fn`` of the arrays as tensors, in eval mode, as a float numpy array."""
+        """``fn`` of the arrays as tensors, in eval mode, as a float numpy array.
+
+        Fewer than ``_MIN_INFERENCE_ROWS`` rows are padded with copies of the last one, so
+        that a row's result does not depend on how many rows come with it.
+        """
         self._set_training(False)
-        return fn(*(self._tensor(array) for array in arrays)).float().cpu().numpy()
+        n_rows = len(arrays[0])
+        tensors = [self._tensor(array) for array in arrays]
+        if 0 < n_rows < _MIN_INFERENCE_ROWS:
+            tensors = [torch.cat([t, t[-1:].expand(_MIN_INFERENCE_ROWS - n_rows, *t.shape[1:])]) for t in tensors]
+        return fn(*tensors)[:n_rows].float().cpu().numpy()
 
     def _map_rows(self, fn, X):
         """``fn`` of the standardised rows of ``X``, chunk by chunk."""

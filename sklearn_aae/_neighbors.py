@@ -18,6 +18,13 @@ import torch.nn.functional as F
 from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
+# The paper's terms (reconstruction, the prior's discriminator and the encoder's loss
+# against it, a class head's discriminator) are means over rows, and a minibatch of the
+# plain model's size estimates them well; the graph's loss is over pairs of rows and needs
+# the larger minibatches of edges that batch_size='auto' gives on large data. From a
+# minibatch of edge end points they read an evenly spaced share of about this many rows,
+# which saves the decoder's and the discriminators' passes over the rest.
+_PAPER_TERM_ROWS = 256
 # Below this many rows the exact k-NN search is cheaper than building an NN-descent index
 # (and needs no numba compilation); umap-learn draws its own line at 4,096 too.
 _EXACT_KNN_MAX_ROWS = 4096
@@ -126,6 +133,23 @@ class NeighborTerm:
         n_edges = max(1, batch_size // 2)
         return max(1, -(-n_rows // (2 * n_edges))) * 2 * n_edges
 
+    @staticmethod
+    def paper_rows(batch_size):
+        """The rows of a minibatch of ``batch_size`` edge end points that the paper's terms
+        read: every k-th, so that about ``_PAPER_TERM_ROWS`` are left (all of a minibatch
+        of fewer than twice as many).
+
+        The minibatch's edges are drawn at random, so every k-th row is a random share of
+        it, heads and tails alike; the graph's loss still reads every row.
+
+        Examples
+        --------
+        >>> from sklearn_aae._neighbors import NeighborTerm
+        >>> NeighborTerm.paper_rows(1024), NeighborTerm.paper_rows(256)
+        (slice(None, None, 4), slice(None, None, 1))
+        """
+        return slice(None, None, max(1, batch_size // _PAPER_TERM_ROWS))
+
     def epoch_order(self, n_rows, batch_size, generator):
         """Training positions for one epoch of about ``n_rows`` rows, batch by batch.
 
@@ -231,6 +255,10 @@ class NeighborGraph:
         self.head = torch.repeat_interleave(torch.arange(graph.shape[0], device=device),
                                             self.indptr.diff())
         self.weight = torch.as_tensor(graph.data, dtype=torch.float32, device=device)
+        # batch_edges' tables: how often each training row is among a minibatch's columns
+        # (0 between calls), and where its run starts.
+        self._run_copies = torch.zeros(graph.shape[0], dtype=torch.int64, device=device)
+        self._run_first = torch.zeros(graph.shape[0], dtype=torch.int64, device=device)
         # Drawing edges with probability ∝ weight (inverse-CDF on the cumulative weights)
         # is what umap-learn's epochs_per_sample schedule does on average.
         self.cumulative_weight = torch.as_tensor(np.cumsum(graph.data, dtype=np.float64), device=device)
@@ -278,18 +306,25 @@ class NeighborGraph:
 
         ``rows`` and ``columns`` are positions in the training data, i and j index them. A
         position repeated among the columns meets each of its edges once per copy. Only
-        the rows' own edge lists are read, so this costs O(batch · k · log batch) whatever
-        the data size.
+        the rows' own edge lists are read, so this costs O(batch · k) whatever the data
+        size.
         """
         start = self.indptr[rows]
         degree = self.indptr[rows + 1] - start
         owner = torch.repeat_interleave(torch.arange(rows.shape[0], device=rows.device), degree)
         edge = start[owner] + _offsets(degree)
-        # Every copy of each edge's end point among the columns: its run in the sorted columns.
+        # Every copy of each edge's end point among the columns: its run in the sorted
+        # columns, looked up by training position in two tables of one entry per row
+        # (a binary search of each end point cost several times more).
         sorted_columns, order = torch.sort(columns)
+        values, copies_of_value = torch.unique_consecutive(sorted_columns, return_counts=True)
         end_point = self.tail[edge]
-        first = torch.searchsorted(sorted_columns, end_point)
-        copies = torch.searchsorted(sorted_columns, end_point, right=True) - first
+        try:
+            self._run_copies[values] = copies_of_value
+            self._run_first[values] = copies_of_value.cumsum(0) - copies_of_value
+            first, copies = self._run_first[end_point], self._run_copies[end_point]
+        finally:
+            self._run_copies[values] = 0  # absent is 0 copies, for the next minibatch
         match = torch.repeat_interleave(torch.arange(edge.shape[0], device=rows.device), copies)
         return owner[match], order[first[match] + _offsets(copies)], self.weight[edge[match]]
 
@@ -316,18 +351,24 @@ class NeighborGraph:
         attraction = (weight * F.softplus(t)).sum() / weight.sum().clamp_min(1e-12)
         # Every pair (i, j) of different rows in a block of _REPULSION_BLOCK heads and as
         # many tails repels with weight 1 - w_ij, as in UMAP's cross-entropy; a row drawn
-        # twice is not its own non-edge.
-        edge_block = torch.where(i // _REPULSION_BLOCK == j // _REPULSION_BLOCK, i // _REPULSION_BLOCK, -1)
-        repulsion, n_pairs = 0.0, 0.0
-        for start in range(0, Z_head.shape[0], _REPULSION_BLOCK):
-            block = slice(start, start + _REPULSION_BLOCK)
-            with torch.no_grad():
-                other_row = (head[block, None] != tail[None, block]).float()
-                inside = edge_block == start // _REPULSION_BLOCK
-                repulsion_weight = other_row.index_put((i[inside] - start, j[inside] - start), -weight[inside],
-                                                       accumulate=True)
-            repulsion = repulsion + pair_repulsion(Z_head[block], Z_tail[block], repulsion_weight, self.a, self.b)
-            n_pairs = n_pairs + other_row.sum()
+        # twice is not its own non-edge. The blocks are one batch of matrices, the last
+        # padded with weightless pairs.
+        n_edges = Z_head.shape[0]
+        n_blocks = -(-n_edges // _REPULSION_BLOCK)
+        size = min(n_edges, _REPULSION_BLOCK)
+        padding = n_blocks * size - n_edges
+        with torch.no_grad():
+            block_head = F.pad(head, (0, padding), value=-1).view(n_blocks, size)
+            block_tail = F.pad(tail, (0, padding), value=-2).view(n_blocks, size)
+            repulsion_weight = ((block_head[:, :, None] != block_tail[:, None, :])
+                                & (block_head[:, :, None] >= 0) & (block_tail[:, None, :] >= 0)).float()
+            n_pairs = repulsion_weight.sum()
+            inside = i // size == j // size
+            repulsion_weight.index_put_((i[inside] // size, i[inside] % size, j[inside] % size), -weight[inside],
+                                        accumulate=True)
+        repulsion = pair_repulsion(F.pad(Z_head, (0, 0, 0, padding)).view(n_blocks, size, -1),
+                                   F.pad(Z_tail, (0, 0, 0, padding)).view(n_blocks, size, -1),
+                                   repulsion_weight, self.a, self.b)
         return attraction + self.negative_sample_rate * repulsion / n_pairs.clamp_min(1.0)
 
 
@@ -350,9 +391,12 @@ def pair_repulsion(Z_head, Z_tail, weight, a, b):
 
     Parameters
     ----------
-    Z_head, Z_tail : Tensor of shape (n_edges, n_components)
-        Codes (in units of the curve φ) of the edges' heads and tails.
-    weight : Tensor of shape (n_edges, n_edges)
+    Z_head : Tensor of shape (n_heads, n_components) or (n_blocks, n_heads, n_components)
+        Codes (in units of the curve φ) of the edges' heads; with a leading dimension,
+        blocks of heads, each paired with its own block of tails.
+    Z_tail : Tensor of shape (n_tails, n_components) or (n_blocks, n_tails, n_components)
+        Codes of the tails.
+    weight : Tensor of shape (n_heads, n_tails) or (n_blocks, n_heads, n_tails)
         Repulsion weight of each (head, tail) pair; not differentiated.
     a, b : float
         The curve φ(d) = 1 / (1 + a d^{2b}).
@@ -360,18 +404,22 @@ def pair_repulsion(Z_head, Z_tail, weight, a, b):
     Returns
     -------
     loss : Tensor of shape ()
+        The sum over every pair (of every block).
     """
+    if Z_head.dim() == 2:
+        return _PairRepulsion.apply(Z_head[None], Z_tail[None], weight[None], a, b)
     return _PairRepulsion.apply(Z_head, Z_tail, weight, a, b)
 
 
 class _PairRepulsion(torch.autograd.Function):
+    # Blocks of heads and tails, (n_blocks, n, n_components); pairs within a block only.
     @staticmethod
     def forward(ctx, Z_head, Z_tail, weight, a, b):
         with torch.autocast(Z_head.device.type, enabled=False):
             head, tail = Z_head.float(), Z_tail.float()
             # d² = |h|² + |t|² - 2 h·t, floored at 0 against rounding; then + epsilon.
-            squared = torch.addmm(head.square().sum(1)[:, None] + tail.square().sum(1)[None, :], head, tail.T,
-                                  alpha=-2.0)
+            squared = torch.baddbmm(head.square().sum(2)[:, :, None] + tail.square().sum(2)[:, None, :], head,
+                                    tail.transpose(1, 2), alpha=-2.0)
             squared.clamp_min_(0.0).add_(_REPULSION_EPSILON)
             u = squared.pow(b).mul_(a)  # a d^{2b}; -log(1 - φ) = log(1 + 1 / u)
             value = torch.dot(weight.flatten(), torch.log1p(u.reciprocal()).flatten())
@@ -387,8 +435,8 @@ class _PairRepulsion(torch.autograd.Function):
         with torch.autocast(head.device.type, enabled=False):
             coefficient = coefficient * (2.0 * grad)
             # ∂/∂h_i Σ_j c_ij |h_i - t_j|² = 2 Σ_j c_ij (h_i - t_j), as two matrix products.
-            grad_head = coefficient.sum(1)[:, None] * head - coefficient @ tail
-            grad_tail = coefficient.sum(0)[:, None] * tail - coefficient.T @ head
+            grad_head = coefficient.sum(2)[:, :, None] * head - torch.bmm(coefficient, tail)
+            grad_tail = coefficient.sum(1)[:, :, None] * tail - torch.bmm(coefficient.transpose(1, 2), head)
         return grad_head.to(ctx.dtypes[0]), grad_tail.to(ctx.dtypes[1]), None, None, None
 
 

@@ -103,3 +103,16 @@ def test_features_of_any_scale(Estimator, make_estimator, blobs):
     Z_raw = make_estimator(Estimator, max_iter=30).fit(X).transform(X)
     # Up to float32 rounding of the standardised inputs, which adversarial training amplifies.
     np.testing.assert_allclose(est.transform(X_scaled), Z_raw, atol=0.05 * Z_raw.std())
+
+
+def test_a_rows_results_do_not_depend_on_the_rows_beside_it(Estimator, make_estimator):
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data[:200]
+    model = make_estimator(Estimator, hidden_layer_sizes=(256,)).fit(X)
+    Z = model.transform(X[:20])
+    # Exactly, row by row: BLAS takes other kernels for a product of a few rows.
+    np.testing.assert_array_equal(np.vstack([model.transform(X[i:i + 1]) for i in range(20)]), Z)
+    np.testing.assert_array_equal(np.vstack([model.transform(X[i:i + 3]) for i in range(0, 18, 3)]), Z[:18])
+    np.testing.assert_array_equal(np.vstack([model.inverse_transform(Z[i:i + 1]) for i in range(20)]),
+                                  model.inverse_transform(Z))

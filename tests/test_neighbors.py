@@ -113,6 +113,61 @@ def test_pair_repulsion_matches_autograd_on_the_broadcast_differences():
     assert torch.isfinite(fused[0]).all()
 
 
+def test_loss_over_blocks_of_edges_pads_the_last_block_with_no_pairs():
+    from sklearn_aae._neighbors import _REPULSION_BLOCK
+
+    graph = _graph(load_digits().data[:400], 15)
+    generator = torch.Generator().manual_seed(0)
+    n_edges = _REPULSION_BLOCK + 3  # two blocks, the second of 3 edges
+    head, tail = graph.sample_edges(n_edges, generator)
+    Z = 2 * torch.randn(2 * n_edges, 2, generator=generator)
+    # The loss by its definition: attraction over the graph's edges from heads to tails,
+    # repulsion over the pairs of different rows within each block, by broadcasting.
+    i, j, weight = graph.batch_edges(head, tail)
+    t = lambda squared: np.log(graph.a) + graph.b * torch.log(squared)
+    Z_head, Z_tail = Z.double().chunk(2)
+    attraction = (weight * F.softplus(t((Z_head[i] - Z_tail[j]).square().sum(1)))).sum() / weight.sum()
+    repulsion, n_pairs = 0.0, 0
+    for block in (slice(0, _REPULSION_BLOCK), slice(_REPULSION_BLOCK, n_edges)):
+        pair_weight = (head[block, None] != tail[None, block]).double()
+        n_pairs += int(pair_weight.sum())
+        offset = block.start
+        for a, b, w in zip(i.tolist(), j.tolist(), weight.tolist()):
+            if block.start <= a < block.stop and block.start <= b < block.stop:
+                pair_weight[a - offset, b - offset] -= w
+        squared = (Z_head[block, None] - Z_tail[None, block]).square().sum(2) + 1e-3
+        repulsion += (pair_weight * F.softplus(-t(squared))).sum()
+    expected = attraction + 5 * repulsion / n_pairs
+    assert graph.loss(Z, torch.cat([head, tail])).item() == pytest.approx(expected.item(), rel=1e-4)
+
+
+def test_the_papers_terms_read_a_share_of_a_large_minibatch_of_edges(monkeypatch):
+    from sklearn.datasets import make_blobs
+
+    from sklearn_aae._neighbors import _PAPER_TERM_ROWS
+
+    seen = {"encoder": set(), "decoder": set(), "discriminator": set()}
+    build = AdversarialAutoencoder._build
+
+    def build_and_watch(self, n_features, generator):
+        build(self, n_features, generator)
+        for name in ("decoder", "discriminator"):
+            getattr(self, f"{name}_").register_forward_hook(
+                lambda module, inputs, output, name=name: seen[name].add(inputs[0].shape[0]))
+        encode = self.encoder_.encode
+        self.encoder_.encode = lambda X, **kwargs: (seen["encoder"].add(X.shape[0]), encode(X, **kwargs))[1]
+
+    monkeypatch.setattr(AdversarialAutoencoder, "_build", build_and_watch)
+    X = make_blobs(n_samples=1100, n_features=8, centers=4, random_state=0)[0]
+    AdversarialAutoencoder(batch_size=4 * _PAPER_TERM_ROWS, max_iter=1, random_state=0).fit(X)
+    # The encoder codes every row of the minibatch for the graph's loss; the decoder and
+    # the discriminator (prior samples and codes together) read a quarter of it.
+    assert 4 * _PAPER_TERM_ROWS in seen["encoder"]
+    assert _PAPER_TERM_ROWS in seen["decoder"] and 4 * _PAPER_TERM_ROWS not in seen["decoder"]
+    assert 2 * _PAPER_TERM_ROWS in seen["discriminator"]
+    assert max(seen["discriminator"]) == 2 * _PAPER_TERM_ROWS
+
+
 def test_neighbor_class_consistency_is_a_symmetric_kl_with_detached_targets():
     from sklearn_aae._neighbors import neighbor_class_consistency
 
