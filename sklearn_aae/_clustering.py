@@ -48,12 +48,21 @@ _DENSE_EIGEN_MAX_ROWS = 1000
 # on a cluster whose graph is in pieces.
 _ARPACK_MAX_ITERATIONS = 1000
 _LOBPCG_MAX_ITERATIONS = 200
+# ARPACK's relative accuracy of the eigenvalues. Its default, machine precision, spent
+# thousands of iterations on a cluster of ten thousand rows, whose eigenvalues crowd
+# near 1; the vector only orders the rows for the cuts tried, and each cut's gain is
+# then measured exactly, so a rougher vector costs at most a slightly worse cut.
+_ARPACK_TOLERANCE = 1e-4
 # L-BFGS iterations of the head's read-out fit; from the trained head it converges in a
 # few dozen.
 _HEAD_FIT_ITERATIONS = 100
 # Copies of the training rows with the fit's input noise added that the read-out is also
 # fitted on.
 _HEAD_FIT_NOISY_COPIES = 2
+# Training rows the read-out is fitted on at most: a linear read-out of a few dozen
+# classes is settled by far fewer rows, and every L-BFGS iteration passes over all of
+# them (the longest step after training on large data before this cap).
+_HEAD_FIT_MAX_ROWS = 20_000
 # KMeans restarts of the codes' partition, scikit-learn's former default: on a 2-D code
 # they cost little next to the fit.
 _KMEANS_N_INIT = 10
@@ -67,12 +76,40 @@ CLUSTER_VOTE_NEIGHBORS = 15
 
 
 def neighbor_graph(X, n_neighbors):
-    """Symmetric 0/1 graph of each row's ``n_neighbors`` nearest rows (CSR, no self-loops)."""
+    """Symmetric 0/1 graph of each row's ``n_neighbors`` nearest rows by exact search (CSR, no self-loops)."""
     n_neighbors = min(n_neighbors, X.shape[0])
-    graph = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors_graph(X, mode="connectivity")
+    return connectivity_graph(NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X, return_distance=False))
+
+
+def connectivity_graph(indices):
+    """Symmetric 0/1 graph of neighbour lists (CSR, no self-loops).
+
+    Parameters
+    ----------
+    indices : ndarray of shape (n_samples, n_neighbors)
+        Each row's neighbours, itself among them (as a search of the rows themselves
+        returns them); a negative index, an approximate search's missing neighbour, is
+        no edge.
+
+    Returns
+    -------
+    graph : sparse matrix of shape (n_samples, n_samples)
+        1 where either row is among the other's neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_aae._clustering import connectivity_graph
+    >>> connectivity_graph(np.array([[0, 1], [1, 0], [2, 1]])).toarray().tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    n_samples = indices.shape[0]
+    rows = np.repeat(np.arange(n_samples), indices.shape[1])
+    columns = np.asarray(indices).ravel()
+    edge = (columns >= 0) & (columns != rows)
+    graph = sparse.csr_matrix((np.ones(int(edge.sum())), (rows[edge], columns[edge])), shape=(n_samples, n_samples))
     graph = graph.maximum(graph.T).tocsr()
-    graph.setdiag(0)
-    graph.eliminate_zeros()
+    graph.data[:] = 1.0  # a neighbour listed twice is one edge
     return graph
 
 
@@ -114,7 +151,8 @@ def _best_split(graph, degree, rows):
         # which would swap cluster numbers between fits of the same random_state.
         start = np.random.RandomState(0).uniform(-1, 1, len(rows))
         try:
-            values, vectors = eigsh(scaled, k=2, which="LA", v0=start, maxiter=_ARPACK_MAX_ITERATIONS)
+            values, vectors = eigsh(scaled, k=2, which="LA", v0=start, maxiter=_ARPACK_MAX_ITERATIONS,
+                                   tol=_ARPACK_TOLERANCE)
         except ArpackNoConvergence:
             # Eigenvalue 1 many times over (the cluster's graph in pieces, rows whose
             # neighbours lie in other clusters): LOBPCG's block finds some of that space,
@@ -309,13 +347,18 @@ def ward_partition(graph, X, codes, n_clusters, n_neighbors, random_state):
     return labels
 
 
-def fit_head(estimator, X, labels):
+def fit_head(estimator, X, labels, random_state):
     """Fit the encoder's class read-out to ``labels`` of the rows ``X`` (in place).
 
     Only the head's rows of the encoder's last linear layer change, by a multinomial
     logistic regression on the last hidden layer's features that starts from the
     trained head: the style code, the decoder and the discriminators stay as trained.
+    Above ``_HEAD_FIT_MAX_ROWS`` rows it is fitted on a random ``_HEAD_FIT_MAX_ROWS``
+    of them (drawn from ``random_state``).
     """
+    if X.shape[0] > _HEAD_FIT_MAX_ROWS:
+        rows = np.sort(random_state.choice(X.shape[0], _HEAD_FIT_MAX_ROWS, replace=False))
+        X, labels = X[rows], np.asarray(labels)[rows]
     encoder = estimator.encoder_
     last = encoder.body[-1]
     n_classes = encoder.n_classes
@@ -401,6 +444,37 @@ class ClusterVote:
         state = self.__dict__.copy()
         state.pop("_classifier", None)  # the fitted search, rebuilt where the model is opened
         return state
+
+    def neighbor_proba(self, indices, distances):
+        """The vote of training rows whose nearest training rows are known.
+
+        The same arithmetic as :meth:`predict_proba` (scikit-learn's distance weights: a
+        row at distance 0 from training rows takes the vote of those alone), from each
+        row's neighbour lists instead of a search: the fit's neighbour graph has them
+        for every training row.
+
+        Parameters
+        ----------
+        indices, distances : ndarray of shape (n_rows, n_neighbors)
+            Each row's nearest training rows, nearest first, and their distances; the
+            first ``n_neighbors`` of them vote (a negative index, a missing neighbour,
+            does not).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_rows, n_clusters)
+        """
+        indices = np.asarray(indices)[:, :self.n_neighbors]
+        distances = np.asarray(distances, dtype=np.float64)[:, :self.n_neighbors]
+        with np.errstate(divide="ignore"):
+            weights = 1.0 / distances
+        exact = np.isinf(weights)
+        on_a_row = exact.any(axis=1)
+        weights[on_a_row] = exact[on_a_row]
+        weights[indices < 0] = 0.0
+        proba = np.zeros((indices.shape[0], self.n_clusters))
+        np.add.at(proba, (np.arange(indices.shape[0])[:, None], self.labels[np.maximum(indices, 0)]), weights)
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_proba(self, X):
         """Shares of each cluster in the vote of each row of ``X``: (n_rows, n_clusters)."""

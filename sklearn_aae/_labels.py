@@ -19,8 +19,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._clustering import ClusterVote, best_partition, fit_head, neighbor_graph
+from ._clustering import ClusterVote, best_partition, connectivity_graph, fit_head
 from ._losses import discriminator_step, generator_loss
+from ._neighbors import nearest_neighbors
 from ._torch_utils import adam
 from .networks import mlp, reset_parameters
 from .priors import resolve_prior
@@ -361,7 +362,8 @@ class ClassHead(_Classes):
 
         After ``fit`` (not ``partial_fit``, whose chunks are parts of the data) the
         head's clusters of the training rows and KMeans's of their codes, each refined
-        on their neighbour graph, and Ward's clustering of the codes along that graph
+        on their neighbour graph (the fit's own neighbour lists when it trained on all
+        the rows, :func:`_training_neighbors`), and Ward's clustering of the codes along that graph
         are compared, and the one of largest modularity on the graph is chosen
         (:mod:`sklearn_aae._clustering`). A row's cluster, in ``labels_`` as in
         ``predict``, is then the distance-weighted vote of its nearest training rows in
@@ -376,11 +378,15 @@ class ClassHead(_Classes):
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
             n_neighbors = estimator.n_neighbors or CLUSTER_N_NEIGHBORS
-            chosen = best_partition(neighbor_graph(X, n_neighbors), labels, X, Z, self.n_classes, n_neighbors,
+            indices, distances = _training_neighbors(estimator, X, n_neighbors)
+            chosen = best_partition(connectivity_graph(indices), labels, X, Z, self.n_classes, n_neighbors,
                                     estimator._rng)
             vote = ClusterVote(X, chosen, self.n_classes)
-            proba = vote.predict_proba(X)
-            fit_head(estimator, X, np.argmax(proba, axis=1))
+            if indices.shape[1] >= vote.n_neighbors:
+                proba = vote.neighbor_proba(indices, distances)
+            else:
+                proba = vote.predict_proba(X)
+            fit_head(estimator, X, np.argmax(proba, axis=1), estimator._rng)
             estimator._cluster_vote = vote
         else:
             proba = estimator._cluster_proba(X)
@@ -402,6 +408,22 @@ class ClassHead(_Classes):
                 f"{_DEGENERATE_CLUSTER_SHARE:.0%} of an even share). The data may hold fewer groups than "
                 "n_clusters, or training stopped early: lower n_clusters, or fit longer (tol=None).",
                 ConvergenceWarning)
+
+
+def _training_neighbors(estimator, X, n_neighbors):
+    """Each training row's ``n_neighbors`` nearest training rows (itself first) and their distances.
+
+    The fit's neighbour graph found them already when it was built on these rows;
+    otherwise (an early-stopping split kept some rows out of it, or a prior on which the
+    clusterer trains without a graph) they are searched as the graph searches: exactly
+    up to a few thousand rows, by NN-descent above, whose cost grows about as
+    ``n log n`` where an exact search's grows as the square of the rows.
+    """
+    n_neighbors = min(n_neighbors, X.shape[0])
+    term = estimator.__dict__.get("_neighbor_term")
+    if term is not None and term.graph.X is X and term.graph.n_neighbors == n_neighbors:
+        return term.graph.knn_indices, term.graph.knn_distances
+    return nearest_neighbors(X, n_neighbors, estimator._rng)
 
 
 def resolve_label_mode(estimator, y, n_samples):

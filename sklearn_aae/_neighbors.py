@@ -237,6 +237,9 @@ class NeighborGraph:
         with _torch_threads_kept():
             show_phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+            # Each row's neighbours, nearest first: a clusterer's partition and vote of the
+            # training rows read them after training (O(n·k), freed with the graph).
+            self.knn_indices, self.knn_distances = knn_indices, knn_distances
             show_phase(progress, "fuzzy simplicial set")
             # The fuzzy set does not depend on the distances' unit, but umap-learn's search
             # for each row's bandwidth has absolute tolerances: data in units of 1e-30 gave

@@ -13,8 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import AdversarialAutoencoder
-from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, ClusterVote, best_partition, modularity, neighbor_graph,
-                                     normalized_association, refine_clusters)
+from sklearn_aae._clustering import (CLUSTER_VOTE_NEIGHBORS, ClusterVote, best_partition, connectivity_graph,
+                                     modularity, neighbor_graph, normalized_association, refine_clusters)
 
 
 def matched_accuracy(y, clusters):
@@ -222,3 +222,75 @@ def test_ward_on_large_data_clusters_a_sample_and_votes_the_rest(monkeypatch):
     assert sampled.shape == (900,)
     assert matched_accuracy(y, full) > 0.95
     assert matched_accuracy(y, sampled) > 0.95
+
+
+def test_connectivity_graph_is_the_exact_searchs_graph():
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    expected = NearestNeighbors(n_neighbors=10).fit(X).kneighbors_graph(X, mode="connectivity")
+    expected = expected.maximum(expected.T).tolil()
+    expected.setdiag(0)
+    assert (neighbor_graph(X, 10) != expected.tocsr()).nnz == 0
+    # A row listed twice, a missing neighbour (-1) and the row itself are no extra edges.
+    graph = connectivity_graph(np.array([[0, 1, 1], [1, -1, 0], [2, 0, -1]]))
+    assert graph.toarray().tolist() == [[0, 1, 1], [1, 0, 0], [1, 0, 0]]
+
+
+def test_the_vote_from_neighbour_lists_is_the_searched_vote():
+    # The fit votes its training rows from the graph's neighbour lists, predict from a
+    # search: the same arithmetic, duplicated rows (distance 0 to each other) included.
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    X = np.r_[X, X[:5]].astype(np.float32)
+    labels = np.random.default_rng(0).integers(3, size=len(X))
+    vote = ClusterVote(X, labels, 4)
+    distances, indices = NearestNeighbors(n_neighbors=CLUSTER_VOTE_NEIGHBORS).fit(X).kneighbors(X)
+    proba = vote.neighbor_proba(indices, distances)
+    np.testing.assert_allclose(proba, vote.predict_proba(X), rtol=1e-6, atol=1e-12)
+    assert proba[:, 3].max() == 0  # no training row is in cluster 3
+    # A duplicated row takes the vote of its copies alone, half each.
+    copies = (np.eye(4)[labels[:5]] + np.eye(4)[labels[200:]]) / 2
+    np.testing.assert_allclose(proba[:5], copies)
+    np.testing.assert_allclose(proba[200:], copies)
+
+
+def test_a_clusterer_reads_the_fits_neighbour_graph(monkeypatch, make_estimator, stretched_blobs):
+    # The partition and the training rows' vote use the neighbours the fit's graph found:
+    # no second search of the training rows (on large data an exact one costs as the
+    # square of the rows).
+    import sklearn_aae._labels as labels_module
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the training rows were searched again")
+
+    monkeypatch.setattr(labels_module, "nearest_neighbors", no_search)
+    X_train = stretched_blobs[0]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2).fit(X_train)
+    np.testing.assert_array_equal(model.labels_, model.predict(X_train))
+    # Without the graph's rows (an early-stopping split keeps some rows out of it) the
+    # clusterer searches them itself.
+    with pytest.raises(AssertionError, match="searched again"):
+        make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2, early_stopping=True).fit(X_train)
+
+
+def test_labels_are_predict_with_an_approximate_graph(monkeypatch, make_estimator, stretched_blobs):
+    # Above a few thousand rows the graph's neighbours come from NN-descent, predict's
+    # from an exact search; a training row still keeps its own cluster in both.
+    import sklearn_aae._neighbors as neighbors
+
+    monkeypatch.setattr(neighbors, "_EXACT_KNN_MAX_ROWS", 100)
+    X_train = stretched_blobs[0]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2).fit(X_train)
+    np.testing.assert_array_equal(model.labels_, model.predict(X_train))
+
+
+def test_the_head_is_fitted_on_a_sample_of_large_data(monkeypatch, make_estimator, stretched_blobs):
+    import sklearn_aae._clustering as clustering
+
+    monkeypatch.setattr(clustering, "_HEAD_FIT_MAX_ROWS", 60)
+    X_train = stretched_blobs[0]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=30).fit(X_train)
+    import torch
+
+    with torch.no_grad():
+        head = model._map_rows(model._head_proba, X_train).argmax(axis=1)
+    # Fitted on 60 of the 300 rows, the read-out still gives most rows their cluster.
+    assert np.mean(head == model.labels_) > 0.9
