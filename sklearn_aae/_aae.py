@@ -12,6 +12,13 @@ from ._losses import discriminator_step, generator_loss
 from ._torch_utils import adam
 from .networks import Encoder, mlp, reset_parameters
 
+# adversarial_weight='auto': the pull of the codes to the prior against the reconstruction.
+_ADVERSARIAL_WEIGHT = 0.3
+# A clusterer's: its partitions are of the trained codes, and a weaker pull to the prior
+# leaves wider gaps between the groups of the neighbour graph. Chosen on digits and the
+# swiss roll (benchmarks/RESULTS.md, "Clustering"); the codes still match the prior.
+_CLUSTERER_ADVERSARIAL_WEIGHT = 0.1
+
 
 class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     """Adversarial autoencoder: a non-linear, generative dimensionality reducer.
@@ -53,9 +60,11 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         different units), 'global' uses one mean and scale for all (one unit: pixels,
         counts; rare features keep their small weight). 'auto' is 'global' for images
         passed as (n, h, w[, c]) arrays, else 'feature'. Ignored for 'bce'.
-    adversarial_weight : float, default=0.3
+    adversarial_weight : float or 'auto', default='auto'
         Weight of the encoder's adversarial (generator) loss against the reconstruction
-        loss: higher matches the prior more closely, lower reconstructs better.
+        loss: higher matches the prior more closely, lower reconstructs better. 'auto'
+        is 0.3, and 0.1 for a clusterer (``n_clusters``), whose clusters are read from
+        codes that the prior pulls together less (user guide, "Clustering").
     label_mode : {'prior', 'conditional', 'categorical'}, default='prior'
         What the labels ``y`` given to :meth:`fit` do (``y = -1`` marks an unlabeled
         row; without ``y`` it has no effect). 'prior': class ``k``'s codes fill region
@@ -281,7 +290,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     _parameter_constraints: dict = {
         **BaseAdversarialAutoencoder._parameter_constraints,
         "encoder": [StrOptions({"deterministic", "gaussian", "universal"})],
-        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "label_mode": [StrOptions({"prior", "conditional", "categorical"})],
         "n_clusters": [Interval(Integral, 1, None, closed="left"), None],
         "classification_weight": [Interval(Real, 0, None, closed="left")],
@@ -301,7 +310,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         activation="relu",
         reconstruction_loss="mse",
         scaling="auto",
-        adversarial_weight=0.3,
+        adversarial_weight="auto",
         label_mode="prior",
         n_clusters=None,
         classification_weight=1.0,
@@ -393,6 +402,12 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
                                              betas=(0.5, 0.999))
         mode.build(self, generator)
 
+    def _adversarial_weight(self):
+        """``adversarial_weight``, with 'auto' resolved for this model."""
+        if self.adversarial_weight != "auto":
+            return self.adversarial_weight
+        return _CLUSTERER_ADVERSARIAL_WEIGHT if self.n_clusters is not None else _ADVERSARIAL_WEIGHT
+
     def _train_step(self, X, Z_prior, y=None, rows=None):
         mode = self._label_mode
         Z, logits = self.encoder_.encode(self._corrupt(X), generator=self._generator)  # (batch, n_components)
@@ -412,7 +427,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         reconstruction = self._reconstruction_loss(
             self.decoder_(mode.decoder_input(Z_part, y_part, None if head is None else head["proba"])), X)
         generator = generator_loss(self.discriminator_, Z_part, condition)
-        loss = reconstruction + self.adversarial_weight * generator
+        loss = reconstruction + self._adversarial_weight() * generator
         head_terms, head_losses = mode.head_losses(self, head, logits, y)
         for term in head_terms:
             loss = loss + term

@@ -347,7 +347,7 @@ class ClassHead(_Classes):
         proba = head["proba"]
         mean_proba = proba.float().mean(dim=0)
         balance = torch.sum(mean_proba * torch.log(mean_proba * self.n_classes + 1e-8))
-        terms = [estimator.adversarial_weight * (generator_loss(estimator.class_discriminator_, proba)
+        terms = [estimator._adversarial_weight() * (generator_loss(estimator.class_discriminator_, proba)
                                                  + _CLUSTER_BALANCE_WEIGHT * balance),
                  estimator.classification_weight * classification]
         return terms, {"class_discriminator": head["class_discriminator"], "classification": classification}

@@ -41,13 +41,15 @@ def fitted_stretched_blobs(make_estimator, stretched_blobs):
 
 
 @pytest.mark.slow
-def test_beats_kmeans_on_stretched_blobs(fitted_stretched_blobs, make_estimator, stretched_blobs):
+def test_beats_kmeans_on_stretched_blobs(stretched_blobs):
     X_train, X_test, y_train, y_test = stretched_blobs
     kmeans = KMeans(3, n_init=10, random_state=0).fit(X_train)
     theirs = matched_accuracy(y_test, kmeans.predict(X_test))
+    # The clusterer's defaults, on small networks: its training schedule (max_iter='auto')
+    # is part of what is tested, since its weaker pull to the prior needs the epochs.
     # Three seeds: the margin is the clusterer's, not one seed's.
-    models = [fitted_stretched_blobs] + [make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=30,
-                                                        random_state=seed).fit(X_train) for seed in (1, 2)]
+    models = [AdversarialAutoencoder(n_clusters=3, hidden_layer_sizes=(32, 32), discriminator_layer_sizes=(32,),
+                                     random_state=seed).fit(X_train) for seed in (0, 1, 2)]
     ours = [matched_accuracy(y_test, model.predict(X_test)) for model in models]
     assert np.mean(ours) > theirs + 0.05, (ours, theirs)
     for model in models:
