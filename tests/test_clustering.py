@@ -296,3 +296,13 @@ def test_the_head_is_fitted_on_a_sample_of_large_data(monkeypatch, make_estimato
         head = model._map_rows(model._head_proba, X_train).argmax(axis=1)
     # Fitted on 60 of the 300 rows, the read-out still gives most rows their cluster.
     assert np.mean(head == model.labels_) > 0.9
+
+
+def test_a_clusterers_adversarial_weight_is_its_own_by_default():
+    from sklearn_aae._aae import _ADVERSARIAL_WEIGHT, _CLUSTERER_ADVERSARIAL_WEIGHT
+
+    assert AdversarialAutoencoder()._adversarial_weight() == _ADVERSARIAL_WEIGHT == 0.3
+    assert AdversarialAutoencoder(n_clusters=3)._adversarial_weight() == _CLUSTERER_ADVERSARIAL_WEIGHT == 0.1
+    assert AdversarialAutoencoder(n_clusters=3, adversarial_weight=0.5)._adversarial_weight() == 0.5
+    with pytest.raises(ValueError, match="adversarial_weight"):
+        AdversarialAutoencoder(adversarial_weight="strong").fit(np.zeros((10, 2)))
