@@ -133,6 +133,9 @@ class NoLabels:
     #: Widths added to the discriminator's input (a label), the decoder's (a label or
     #: class probabilities) and the encoder's output (a class head).
     condition_size = content_size = head_size = 0
+    #: Whether the mode clusters the rows (``n_clusters``): its steps after training read
+    #: the neighbour graph's lists of each row's neighbours.
+    clusterer = False
 
     def training_labels(self, y, n_samples):
         """Class indices of the rows of a later ``partial_fit`` / warm-started fit, or None."""
@@ -421,7 +424,8 @@ def _training_neighbors(estimator, X, n_neighbors):
     """
     n_neighbors = min(n_neighbors, X.shape[0])
     term = estimator.__dict__.get("_neighbor_term")
-    if term is not None and term.graph.X is X and term.graph.n_neighbors == n_neighbors:
+    if term is not None and term.graph.X is X and term.graph.knn_indices is not None \
+            and term.graph.n_neighbors == n_neighbors:
         return term.graph.knn_indices, term.graph.knn_distances
     return nearest_neighbors(X, n_neighbors, estimator._rng)
 

@@ -116,16 +116,21 @@ class NeighborTerm:
         The size, in code units, of one unit of a umap-learn embedding.
     random_state : RandomState
         Seeds the approximate neighbour search on large data.
+    keep_neighbor_lists : bool, default=False
+        Keep each row's neighbours and their distances on the graph (``knn_indices``,
+        ``knn_distances``) for a clusterer's steps after training.
     """
 
-    def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state, progress=None):
+    def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state, progress=None,
+                 keep_neighbor_lists=False):
         if len(data) < 2:
             raise ValueError("n_neighbors needs at least 2 training rows to build a neighbour graph.")
         indices = data.indices.cpu().numpy()
         rows = X if len(indices) == X.shape[0] else X[indices]
         self.graph = NeighborGraph(rows, n_neighbors, min_dist=min_dist, code_scale=code_scale,
                                    negative_sample_rate=_NEGATIVE_SAMPLE_RATE, random_state=random_state,
-                                   device=data.indices.device, progress=progress)
+                                   device=data.indices.device, progress=progress,
+                                   keep_neighbor_lists=keep_neighbor_lists)
 
     @staticmethod
     def rows_per_epoch(n_rows, batch_size):
@@ -224,10 +229,13 @@ class NeighborGraph:
         Where the edge tensors live.
     progress : tqdm or None, default=None
         A progress bar of the build's two phases (the neighbour search, the fuzzy set).
+    keep_neighbor_lists : bool, default=False
+        Keep each row's neighbours, nearest first (itself among them), as ``knn_indices``
+        and ``knn_distances``; otherwise they are ``None`` once the graph is built.
     """
 
     def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device,
-                 progress=None):
+                 progress=None, keep_neighbor_lists=False):
         umap_ = import_umap()
         n_neighbors = min(n_neighbors, X.shape[0])
         self.n_neighbors = n_neighbors
@@ -237,9 +245,9 @@ class NeighborGraph:
         with _torch_threads_kept():
             show_phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
             knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
-            # Each row's neighbours, nearest first: a clusterer's partition and vote of the
-            # training rows read them after training (O(n·k), freed with the graph).
-            self.knn_indices, self.knn_distances = knn_indices, knn_distances
+            # Each row's neighbours: a clusterer's partition and vote of the training rows
+            # read them after training (O(n·k) more memory while the fit lasts).
+            self.knn_indices, self.knn_distances = (knn_indices, knn_distances) if keep_neighbor_lists else (None, None)
             show_phase(progress, "fuzzy simplicial set")
             # The fuzzy set does not depend on the distances' unit, but umap-learn's search
             # for each row's bandwidth has absolute tolerances: data in units of 1e-30 gave

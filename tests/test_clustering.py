@@ -274,11 +274,21 @@ def test_a_clusterer_reads_the_fits_neighbour_graph(monkeypatch, make_estimator,
 
 
 def test_labels_are_predict_with_an_approximate_graph(monkeypatch, make_estimator, stretched_blobs):
-    # Above a few thousand rows the graph's neighbours come from NN-descent, predict's
-    # from an exact search; a training row still keeps its own cluster in both.
+    # Above a few thousand rows the graph's neighbours come from NN-descent, which can
+    # miss some, and predict's from an exact search; a training row still keeps its own
+    # cluster in both. Here every row's farthest listed neighbour is a random row instead.
     import sklearn_aae._neighbors as neighbors
 
-    monkeypatch.setattr(neighbors, "_EXACT_KNN_MAX_ROWS", 100)
+    exact = neighbors.nearest_neighbors
+
+    def approximate(X, n_neighbors, random_state):
+        indices, distances = exact(X, n_neighbors, random_state)
+        indices, distances = indices.copy(), distances.copy()
+        indices[:, -1] = np.random.default_rng(0).integers(len(X), size=len(X))
+        distances[:, -1] = np.linalg.norm(X - X[indices[:, -1]], axis=1)
+        return indices, distances
+
+    monkeypatch.setattr(neighbors, "nearest_neighbors", approximate)
     X_train = stretched_blobs[0]
     model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2).fit(X_train)
     np.testing.assert_array_equal(model.labels_, model.predict(X_train))
