@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._clustering import ClusterVote, best_partition, connectivity_graph, fit_head
+from ._clustering import CLUSTER_VOTE_NEIGHBORS, ClusterVote, best_partition, connectivity_graph, fit_head
 from ._losses import discriminator_step, generator_loss
 from ._neighbors import nearest_neighbors
 from ._torch_utils import adam
@@ -381,14 +381,12 @@ class ClassHead(_Classes):
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
             n_neighbors = estimator.n_neighbors or CLUSTER_N_NEIGHBORS
-            indices, distances = _training_neighbors(estimator, X, n_neighbors)
-            chosen = best_partition(connectivity_graph(indices), labels, X, Z, self.n_classes, n_neighbors,
-                                    estimator._rng)
+            # One set of lists, long enough for the graph and for the vote.
+            indices, distances = _training_neighbors(estimator, X, max(n_neighbors, CLUSTER_VOTE_NEIGHBORS))
+            chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X, Z, self.n_classes,
+                                    n_neighbors, estimator._rng)
             vote = ClusterVote(X, chosen, self.n_classes)
-            if indices.shape[1] >= vote.n_neighbors:
-                proba = vote.neighbor_proba(indices, distances)
-            else:
-                proba = vote.predict_proba(X)
+            proba = vote.neighbor_proba(indices, distances)
             fit_head(estimator, X, np.argmax(proba, axis=1), estimator._rng)
             estimator._cluster_vote = vote
         else:
@@ -416,16 +414,17 @@ class ClassHead(_Classes):
 def _training_neighbors(estimator, X, n_neighbors):
     """Each training row's ``n_neighbors`` nearest training rows (itself first) and their distances.
 
-    The fit's neighbour graph found them already when it was built on these rows;
-    otherwise (an early-stopping split kept some rows out of it, or a prior on which the
-    clusterer trains without a graph) they are searched as the graph searches: exactly
-    up to a few thousand rows, by NN-descent above, whose cost grows about as
-    ``n log n`` where an exact search's grows as the square of the rows.
+    The fit's neighbour graph found them already when it was built on these rows with
+    at least as many neighbours (its lists may be longer, nearest first). Otherwise (an
+    early-stopping split kept some rows out of it, a graph of fewer neighbours, or a
+    prior on which the clusterer trains without a graph) they are searched as the graph
+    searches: exactly up to a few thousand rows, by NN-descent above, whose cost grows
+    about as ``n log n`` where an exact search's grows as the square of the rows.
     """
     n_neighbors = min(n_neighbors, X.shape[0])
     term = estimator.__dict__.get("_neighbor_term")
     if term is not None and term.graph.X is X and term.graph.knn_indices is not None \
-            and term.graph.n_neighbors == n_neighbors:
+            and term.graph.n_neighbors >= n_neighbors:
         return term.graph.knn_indices, term.graph.knn_distances
     return nearest_neighbors(X, n_neighbors, estimator._rng)
 

@@ -273,6 +273,15 @@ def test_a_clusterer_reads_the_fits_neighbour_graph(monkeypatch, make_estimator,
         make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2, early_stopping=True).fit(X_train)
 
 
+def test_a_graph_of_few_neighbours_still_votes_fifteen(make_estimator, stretched_blobs):
+    # With n_neighbors=5 the graph's lists are too short for the vote of 15: the rows are
+    # searched once for 15, the graph reads the first 5, and labels_ is still predict.
+    X_train = stretched_blobs[0]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, n_neighbors=5, max_iter=2).fit(X_train)
+    np.testing.assert_array_equal(model.labels_, model.predict(X_train))
+    np.testing.assert_allclose(model.predict_proba(X_train).sum(axis=1), 1.0)
+
+
 def test_labels_are_predict_with_an_approximate_graph(monkeypatch, make_estimator, stretched_blobs):
     # Above a few thousand rows the graph's neighbours come from NN-descent, which can
     # miss some, and predict's from an exact search; a training row still keeps its own
