@@ -10,6 +10,7 @@ from ._classifier import ClassHeadPredictions
 from ._labels import resolve_label_mode
 from ._losses import discriminator_step, generator_loss
 from ._torch_utils import adam
+from ._training import fit_decoder
 from .networks import Encoder, mlp, reset_parameters
 
 # adversarial_weight='auto': the pull of the codes to the prior against the reconstruction.
@@ -401,6 +402,19 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         self.discriminator_optimizer_ = adam(self.discriminator_.parameters(), self.learning_rate_init,
                                              betas=(0.5, 0.999))
         mode.build(self, generator)
+
+    def _placement_codes(self, graph, codes):
+        """The encoder's training codes refined by the graph (``NeighborGraph.refine_layout``),
+        and the decoder fitted to them (``_training.fit_decoder``).
+
+        With labels the encoder's codes are kept: they also place each class in its
+        region, which a polish by the graph alone would undo.
+        """
+        if not self._label_mode.refines_placement:
+            return codes
+        codes = graph.refine_layout(codes, self._rng)
+        fit_decoder(self, graph.X, codes)
+        return codes
 
     def _adversarial_weight(self):
         """``adversarial_weight``, with 'auto' resolved for this model."""

@@ -336,7 +336,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 self.__dict__.clear()
                 self.__dict__.update(before)
             else:
-                self._place_training_rows()
+                self._place_training_rows(refine=False)
             raise
         finally:
             # The graph (and its view of the caller's rows) is only needed while training.
@@ -375,13 +375,22 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         """The mode transform uses: the parameter, or for 'auto' the one resolved in fit."""
         return self.transform_mode_ if self.transform_mode == "auto" else self.transform_mode
 
-    def _place_training_rows(self):
+    def _place_training_rows(self, refine=True):
         """With transform_mode 'neighbors' (or 'auto' resolved to it), keep the training
-        rows and their codes."""
+        rows and their codes, refined by :meth:`_placement_codes` unless ``refine`` is False
+        (a fit that failed after some epochs keeps its encoder's codes)."""
         self._placement = None
         if self._transform_mode() == "neighbors" and self._neighbor_term is not None:
             graph = self._neighbor_term.graph
-            self._placement = NeighborPlacement.from_graph(graph, self._map_rows(self._encode, graph.X))
+            codes = self._map_rows(self._encode, graph.X)
+            if refine:
+                codes = self._placement_codes(graph, codes)
+            self._placement = NeighborPlacement.from_graph(graph, codes)
+
+    def _placement_codes(self, graph, codes):
+        """The training codes new rows are placed among, from the encoder's ``codes`` of the
+        rows of ``graph``: these codes here; a subclass may refine them."""
+        return codes
 
     def _resolve_transform_mode(self, incremental, n_samples):
         """The mode transform will use, ``transform_mode_``.

@@ -136,6 +136,10 @@ class NoLabels:
     #: Whether the mode clusters the rows (``n_clusters``): its steps after training read
     #: the neighbour graph's lists of each row's neighbours.
     clusterer = False
+    #: Whether the training codes that new rows are placed among may be refined by the
+    #: neighbour graph alone after training (see ``AdversarialAutoencoder._placement_codes``):
+    #: with labels, codes also answer to them.
+    refines_placement = True
 
     def training_labels(self, y, n_samples):
         """Class indices of the rows of a later ``partial_fit`` / warm-started fit, or None."""
@@ -184,6 +188,8 @@ class NoLabels:
 
 class _Classes(NoLabels):
     """A mode trained on classes ``classes``."""
+
+    refines_placement = False
 
     def __init__(self, classes):
         self.classes = classes

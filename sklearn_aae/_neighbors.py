@@ -207,6 +207,24 @@ def _spectral_embedding(X, graph, n_components, random_state):
     return umap_.tswspectral_layout(X, graph, n_components, random_state, method="lobpcg")
 
 
+# NeighborGraph.refine_layout: umap-learn's epochs over the edges of the training codes
+# (it runs 500 from a spectral start; a trained encoder's codes need only a polish), at
+# this share of umap-learn's initial step size.
+_REFINE_EPOCHS = 100
+_REFINE_LEARNING_RATE = 0.1
+
+
+def _same_moments(Z, reference):
+    """``Z`` mapped affinely to the mean and covariance of ``reference`` (both (n, d))."""
+    def root(covariance, power):
+        values, vectors = np.linalg.eigh(np.atleast_2d(covariance))
+        values = np.clip(values, values.max() * 1e-12, None) if values.max() > 0 else np.ones_like(values)
+        return (vectors * values ** power) @ vectors.T
+    whitening = root(np.cov(Z, rowvar=False), -0.5)
+    colouring = root(np.cov(reference, rowvar=False), 0.5)
+    return (Z - Z.mean(axis=0)) @ whitening @ colouring + reference.mean(axis=0)
+
+
 class NeighborGraph:
     """The fuzzy k-NN graph of the training rows, as edges to draw minibatches from.
 
@@ -300,6 +318,37 @@ class NeighborGraph:
         layout = layout - layout.mean(axis=0)
         spread = layout.std(axis=0)
         return layout / np.where(spread > 0, spread, 1.0)
+
+    def refine_layout(self, codes, random_state):
+        """The codes of the graph's rows after ``_REFINE_EPOCHS`` epochs of umap-learn's own
+        layout optimiser (``optimize_layout_euclidean``) from ``codes``, with the same
+        mean and covariance as ``codes``: an array of the same shape.
+
+        The encoder's codes are laid out by minibatch steps of a network, which settle
+        the global arrangement but leave each row a little off the place its own edges
+        give it; umap-learn's per-edge steps on the codes themselves, at a small step size
+        (``_REFINE_LEARNING_RATE``), correct that locally. The affine map back to the
+        codes' mean and covariance keeps them matched to the prior the encoder's codes
+        were matched to.
+        """
+        n_rows = codes.shape[0]
+        weight = self.weight.cpu().numpy().astype(np.float64)
+        if n_rows <= codes.shape[1] + 1 or weight.size == 0:
+            return codes
+        # As umap-learn does before its epochs: an edge too weak to be drawn once in the
+        # schedule is dropped.
+        kept = weight >= weight.max() / _REFINE_EPOCHS
+        umap_ = import_umap()
+        epochs_per_sample = umap_.make_epochs_per_sample(weight[kept], _REFINE_EPOCHS)
+        rng_state = random_state.randint(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max - 1, 3).astype(np.int64)
+        layout = np.ascontiguousarray(codes / self.code_scale, dtype=np.float32)
+        with _torch_threads_kept():
+            layout = umap_.optimize_layout_euclidean(
+                layout, layout, self.head.cpu().numpy()[kept].astype(np.int32),
+                self.tail.cpu().numpy()[kept].astype(np.int32), _REFINE_EPOCHS, n_rows, epochs_per_sample,
+                self.a, self.b, rng_state, 1.0, _REFINE_LEARNING_RATE, float(self.negative_sample_rate),
+                parallel=False, move_other=True)
+        return _same_moments(layout.astype(np.float64) * self.code_scale, np.asarray(codes, dtype=np.float64))
 
     @property
     def n_edges(self):

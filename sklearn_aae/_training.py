@@ -111,6 +111,59 @@ def fit_codes(estimator, data, targets):
                                  f"{divergence_cause(estimator, data)}")
 
 
+# The decoder's steps on refined training codes (fit_decoder): Adam steps of this many
+# minibatches of this size, at this step size, for the decoder alone.
+_DECODER_STEPS = 300
+_DECODER_BATCH = 256
+_DECODER_LEARNING_RATE = 1e-3
+
+
+def fit_decoder(estimator, X, codes):
+    """Fit the decoder to reconstruct the rows ``X`` from ``codes``, their new codes.
+
+    After the training codes are refined for placement (``NeighborGraph.refine_layout``),
+    they are no longer the codes the decoder was trained on; ``_DECODER_STEPS`` minibatches
+    of the rows regress the decoder's output from them on the rows (the fit's
+    reconstruction loss), with an Adam of its own, so that ``inverse_transform`` of placed
+    codes decodes what they place. The encoder and the fit's optimizers are left as they
+    were; if a step fails, the decoder goes back to its weights before the first.
+
+    Parameters
+    ----------
+    estimator : AdversarialAutoencoder
+        A fitted model without labels.
+    X : ndarray of shape (n_samples, n_features)
+        The training rows, in the data's units.
+    codes : ndarray of shape (n_samples, n_components)
+        Their codes.
+    """
+    device = estimator.device_
+    X = estimator._tensor(estimator._standardise(X)).float()
+    codes = torch.as_tensor(codes, dtype=torch.float32, device=device)
+    decoder = estimator.decoder_
+    before = copy.deepcopy(decoder.state_dict())
+    optimizer = torch.optim.Adam([p for p in decoder.parameters() if p.requires_grad], lr=_DECODER_LEARNING_RATE)
+    batch_size = min(_DECODER_BATCH, X.shape[0])
+    estimator._set_training(True)
+    try:
+        for _ in range(_DECODER_STEPS):
+            idx = torch.randint(X.shape[0], (batch_size,), generator=estimator._generator, device=device)
+            with autocast(device, estimator._autocast_dtype):
+                raw = estimator._decode(codes[idx])
+            loss = estimator._reconstruction_loss(raw.float(), X[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{type(estimator).__name__}: the decoder's steps on the refined training "
+                                     f"codes diverged. {divergence_cause(estimator, None)}")
+    except BaseException:
+        decoder.load_state_dict(before)
+        raise
+    finally:
+        estimator._set_training(False)
+
+
 # learning_rate='linear': the share of a fit's planned epochs over which the step size
 # first ramps up. Adam's first steps move every weight by the full step size at once; at
 # full size they undo the spectral start within an epoch (a swiss roll's unrolled layout

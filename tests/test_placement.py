@@ -129,3 +129,101 @@ def test_placement_starts_where_umap_learns_transform_starts(blobs):
     expected = init_graph_transform(graph, (codes / 0.5).astype(np.float32)) * 0.5
     np.testing.assert_allclose(Z, expected, atol=1e-4)
 
+
+
+def _graph(X, n_neighbors=10):
+    from sklearn_aae._neighbors import NeighborGraph
+
+    return NeighborGraph(X, n_neighbors, min_dist=0.1, code_scale=0.3, negative_sample_rate=5,
+                         random_state=np.random.RandomState(0), device=torch.device("cpu"))
+
+
+def _neighbours_kept(X, Z, k=10):
+    """Mean share of each row's k nearest rows in X that are among its k nearest in Z."""
+    near_x = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)[1][:, 1:]
+    near_z = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)[1][:, 1:]
+    return np.mean([len(set(a) & set(b)) / k for a, b in zip(near_x, near_z)])
+
+
+def test_refined_layout_keeps_more_neighbours_and_the_codes_moments():
+    # A layout that has the global arrangement (the classes apart) but is locally shuffled,
+    # as a network's codes are: umap-learn's epochs on the codes mend it locally, and the
+    # affine map back keeps the mean and covariance the prior was matched to.
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    rng = np.random.RandomState(0)
+    codes = 2.0 * rng.normal(size=(10, 2))[y] + rng.normal(size=(600, 2))
+    refined = _graph(X).refine_layout(codes, np.random.RandomState(0))
+    assert refined.shape == codes.shape and np.isfinite(refined).all()
+    assert _neighbours_kept(X, refined) > _neighbours_kept(X, codes) + 0.1
+    np.testing.assert_allclose(refined.mean(axis=0), codes.mean(axis=0), atol=1e-8)
+    np.testing.assert_allclose(np.cov(refined, rowvar=False), np.cov(codes, rowvar=False), atol=1e-8)
+    # Deterministic for a seed.
+    np.testing.assert_array_equal(refined, _graph(X).refine_layout(codes, np.random.RandomState(0)))
+
+
+def test_refined_layout_of_too_few_rows_is_the_codes(blobs):
+    codes = np.random.RandomState(0).normal(size=(3, 2))
+    np.testing.assert_array_equal(_graph(blobs[0][:3], n_neighbors=3).refine_layout(codes, np.random.RandomState(0)),
+                                  codes)
+
+
+def test_default_places_among_refined_codes_and_refits_the_decoder(blobs, monkeypatch):
+    import sklearn_aae._aae as aae_module
+
+    X = blobs[0]
+    calls = []
+    real_fit_decoder = aae_module.fit_decoder
+    monkeypatch.setattr(aae_module, "fit_decoder", lambda est, rows, codes: calls.append(codes.copy()) or
+                        real_fit_decoder(est, rows, codes))
+    est = AdversarialAutoencoder(n_neighbors=10, max_iter=5, transform_mode="neighbors", random_state=0).fit(X)
+    codes = est._placement.codes * est._placement.code_scale
+    encoder_codes = copy.copy(est).set_params(transform_mode="encoder").transform(X)
+    # The placement holds the refined codes, which the decoder was fitted to.
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], codes, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(codes, encoder_codes, atol=1e-3)
+    np.testing.assert_allclose(codes.mean(axis=0), encoder_codes.mean(axis=0), atol=1e-4)
+
+
+@pytest.mark.parametrize("params", [dict(label_mode="prior", prior="gaussian_mixture"),
+                                    dict(label_mode="conditional")])
+def test_labels_keep_the_encoders_codes_for_placement(blobs, params):
+    # With labels the codes also answer to them: the graph alone does not refine them.
+    X, y = blobs
+    est = AdversarialAutoencoder(n_neighbors=10, max_iter=5, transform_mode="neighbors", random_state=0,
+                                 **params).fit(X, y)
+    encoder_codes = copy.copy(est).set_params(transform_mode="encoder").transform(X)
+    np.testing.assert_allclose(est._placement.codes * est._placement.code_scale, encoder_codes, rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_fit_decoder_lowers_the_loss_on_new_codes_and_undoes_a_failure(blobs, monkeypatch):
+    from sklearn_aae._training import fit_decoder
+
+    X = blobs[0]
+    est = AdversarialAutoencoder(max_iter=5, random_state=0).fit(X)
+    codes = est.transform(X) + 0.5  # codes the decoder was not trained on
+
+    def error(model):
+        return float(((model.inverse_transform(codes) - X) ** 2).mean())
+
+    before = error(est)
+    state = copy.deepcopy(est.decoder_.state_dict())
+    fit_decoder(est, X, codes)
+    assert error(est) < 0.8 * before
+    # A step that fails leaves the decoder as it was before the first.
+    est.decoder_.load_state_dict(state)
+    n_calls = []
+
+    def failing(raw, rows):
+        n_calls.append(1)
+        if len(n_calls) == 5:
+            raise RuntimeError("boom")
+        return AdversarialAutoencoder._reconstruction_loss(est, raw, rows)
+
+    monkeypatch.setattr(est, "_reconstruction_loss", failing)
+    with pytest.raises(RuntimeError, match="boom"):
+        fit_decoder(est, X, codes)
+    for name, value in est.decoder_.state_dict().items():
+        torch.testing.assert_close(value, state[name])
