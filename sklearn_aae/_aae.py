@@ -96,8 +96,10 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     max_iter : int or 'auto', default='auto'
         Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
         rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
-        epochs, times ``sqrt(batch_size / 256)``, between 20 and 200 (user guide,
-        "Training budget").
+        epochs, times ``sqrt(batch_size / 256)``, between 20 and 200; half as many
+        (``1500 / sqrt(n_samples)``) when new rows are placed among refined training
+        codes (``transform_mode`` 'neighbors' without labels, below), whose refinement
+        settles the neighbourhoods (user guide, "Training budget").
     batch_size : int or 'auto', default='auto'
         Minibatch size (capped at the number of rows; rounded down to an even number
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).
@@ -154,7 +156,11 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         places each row among the training rows' codes as umap-learn's ``transform``
         does: held-out neighbourhoods are better, ``transform`` compares each row with
         every training row, the placed codes decode less well, the model keeps its
-        training rows (float32) and ``partial_fit`` is not available. 'auto' is
+        training rows (float32) and ``partial_fit`` is not available. Without labels,
+        those training codes are the encoder's refined after training by umap-learn's
+        layout optimiser over the graph's edges, moved back to the encoder codes' mean
+        and covariance, and the decoder is fitted to them (user guide,
+        "Neighbourhood-preserving embeddings"). 'auto' is
         'neighbors' for a ``fit`` with ``n_neighbors`` on at most 5,000 rows and
         'encoder' otherwise; the mode in use is ``transform_mode_``
         (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving embeddings").
@@ -299,6 +305,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     }
     # learning_rate='linear' decays the autoencoder's steps only (_training.set_learning_rate).
     _CONSTANT_RATE_OPTIMIZERS = ("discriminator_optimizer_", "class_discriminator_optimizer_")
+    _REFINES_PLACEMENT = True
 
     def __init__(
         self,
@@ -407,11 +414,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         """The encoder's training codes refined by the graph (``NeighborGraph.refine_layout``),
         and the decoder fitted to them (``_training.fit_decoder``).
 
-        With labels the encoder's codes are kept: they also place each class in its
-        region, which a polish by the graph alone would undo.
+        With labels the encoder's codes are kept (``_refines_placement``): they also
+        place each class in its region, which a polish by the graph alone would undo.
         """
-        if not self._label_mode.refines_placement:
-            return codes
         codes = graph.refine_layout(codes, self._rng)
         fit_decoder(self, graph.X, codes)
         return codes

@@ -79,6 +79,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
     #: Optimizer attributes that learning_rate='linear' leaves at learning_rate_init
     #: (_training.set_learning_rate); every other optimizer follows the schedule.
     _CONSTANT_RATE_OPTIMIZERS = ()
+    # Whether the training codes that new rows are placed among are refined after
+    # training (_placement_codes).
+    _REFINES_PLACEMENT = False
     #: Whether the embedding itself is matched to the prior (the AAE's codes) or free
     #: (ALAE's w): the neighbour graph's unit of distance follows the prior's spread or not.
     _embedding_matches_prior = True
@@ -326,9 +329,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             n_iter_before = self.n_iter_
             if self.init == "spectral" and self._neighbor_term is not None and not incremental and self.n_iter_ == 0:
                 self._start_from_spectral_layout(data)
-            run_epochs(self, data, 1 if incremental else planned_epochs(self.max_iter, len(data),
-                                                                      planned_batch_size(self, len(data))),
-                       incremental=incremental, validation_score=validation_score)
+            n_epochs = 1 if incremental else planned_epochs(self.max_iter, len(data),
+                                                            planned_batch_size(self, len(data)),
+                                                            refined=self._refines_placement())
+            run_epochs(self, data, n_epochs, incremental=incremental, validation_score=validation_score)
             self._label_mode.after_fit(self, X, incremental)
             self._place_training_rows()
         except BaseException:
@@ -383,14 +387,21 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self._transform_mode() == "neighbors" and self._neighbor_term is not None:
             graph = self._neighbor_term.graph
             codes = self._map_rows(self._encode, graph.X)
-            if refine:
+            if refine and self._refines_placement():
                 codes = self._placement_codes(graph, codes)
             self._placement = NeighborPlacement.from_graph(graph, codes)
 
+    def _refines_placement(self):
+        """Whether this fit refines the training codes it places new rows among
+        (:meth:`_placement_codes`): with transform_mode 'neighbors' in use, when the model
+        refines them at all (``_REFINES_PLACEMENT``)."""
+        return (self._REFINES_PLACEMENT and self._label_mode.refines_placement
+                and self._transform_mode() == "neighbors" and self._neighbor_term is not None)
+
     def _placement_codes(self, graph, codes):
         """The training codes new rows are placed among, from the encoder's ``codes`` of the
-        rows of ``graph``: these codes here; a subclass may refine them."""
-        return codes
+        rows of ``graph``, for a model that refines them."""
+        raise NotImplementedError
 
     def _resolve_transform_mode(self, incremental, n_samples):
         """The mode transform will use, ``transform_mode_``.

@@ -29,23 +29,35 @@ _AUTO_BATCH, _AUTO_BATCH_MAX = 256, 1024
 _AUTO_BATCHES_PER_EPOCH = 8
 
 # max_iter="auto": 85 epochs of 1,257 rows (digits, minibatches of 256), 60 of 10,000
-# (minibatches of 1,024 with the graph), 20 from 100,000 up.
+# (minibatches of 1,024 with the graph), 20 from 100,000 up. A fit whose training codes
+# are refined for placement (NeighborGraph.refine_layout) takes half as many: the
+# refinement settles each row's neighbourhood, so the encoder's epochs need only lay out
+# the global arrangement (42 on digits).
 _AUTO_EPOCH_SCALE = 3000
+_AUTO_EPOCH_SCALE_REFINED = 1500
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 
 
-def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH):
+def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
     """The number of epochs of a fit: ``max_iter``, or with 'auto' fewer the more rows there are.
 
-    'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs, times
+    'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs (``_AUTO_EPOCH_SCALE_REFINED``
+    when the fit's training codes are ``refined`` for placement), times
     ``sqrt(batch_size / 256)``, between ``_AUTO_EPOCHS_MIN`` and ``_AUTO_EPOCHS_MAX``: an
     epoch of many rows takes many optimizer steps, and a parametric model needs far fewer
     passes over large data than over small data; an epoch of larger minibatches takes
     fewer steps, so it gets some of them back.
+
+    Examples
+    --------
+    >>> from sklearn_aae._training import planned_epochs
+    >>> planned_epochs("auto", 1257), planned_epochs("auto", 1257, refined=True), planned_epochs(7, 1257)
+    (85, 42, 7)
     """
     if max_iter != "auto":
         return max_iter
-    epochs = _AUTO_EPOCH_SCALE / np.sqrt(n_samples) * np.sqrt(batch_size / _AUTO_BATCH)
+    scale = _AUTO_EPOCH_SCALE_REFINED if refined else _AUTO_EPOCH_SCALE
+    epochs = scale / np.sqrt(n_samples) * np.sqrt(batch_size / _AUTO_BATCH)
     return int(np.clip(round(epochs), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
 
 
@@ -68,6 +80,23 @@ def planned_batch_size(estimator, n_rows):
     size = min(size, n_rows)
     return 2 * max(1, size // 2) if graph else size
 
+
+
+def regression_steps(estimator, network, n_rows, loss, *, steps, batch_size, learning_rate):
+    """``steps`` Adam steps of ``network`` alone (an Adam of its own) on ``loss(idx)``, the
+    loss of a random minibatch ``idx`` of ``batch_size`` of ``n_rows`` rows (at most all of
+    them), under the estimator's autocast; returns the last step's loss."""
+    device = estimator.device_
+    optimizer = torch.optim.Adam([p for p in network.parameters() if p.requires_grad], lr=learning_rate)
+    batch_size = min(batch_size, n_rows)
+    for _ in range(steps):
+        idx = torch.randint(n_rows, (batch_size,), generator=estimator._generator, device=device)
+        with autocast(device, estimator._autocast_dtype):
+            value = loss(idx)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+    return value
 
 
 # init='spectral': Adam steps of the encoder alone towards the start's codes, their
@@ -94,18 +123,13 @@ def fit_codes(estimator, data, targets):
         The codes to start from, in the order of ``data``.
     """
     targets = torch.as_tensor(targets, dtype=torch.float32, device=estimator.device_)
-    parameters = [p for p in estimator.encoder_.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(parameters, lr=_START_LEARNING_RATE)
-    batch_size = min(_START_BATCH, len(data))
+
+    def loss(idx):
+        return (estimator._encode(estimator._corrupt(data.batch(idx))).float() - targets[idx]).square().mean()
+
     estimator._set_training(True)
-    for _ in range(_START_STEPS):
-        idx = torch.randint(len(data), (batch_size,), generator=estimator._generator, device=estimator.device_)
-        with autocast(estimator.device_, estimator._autocast_dtype):
-            Z = estimator._encode(estimator._corrupt(data.batch(idx)))
-        loss = (Z.float() - targets[idx]).square().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    loss = regression_steps(estimator, estimator.encoder_, len(data), loss, steps=_START_STEPS,
+                            batch_size=_START_BATCH, learning_rate=_START_LEARNING_RATE)
     if not torch.isfinite(loss):
         raise FloatingPointError(f"{type(estimator).__name__}: the spectral start diverged. "
                                  f"{divergence_cause(estimator, data)}")
@@ -113,9 +137,9 @@ def fit_codes(estimator, data, targets):
 
 # The decoder's steps on refined training codes (fit_decoder): Adam steps of this many
 # minibatches of this size, at this step size, for the decoder alone.
-_DECODER_STEPS = 300
+_DECODER_STEPS = 100
 _DECODER_BATCH = 256
-_DECODER_LEARNING_RATE = 1e-3
+_DECODER_LEARNING_RATE = 3e-3
 
 
 def fit_decoder(estimator, X, codes):
@@ -142,18 +166,14 @@ def fit_decoder(estimator, X, codes):
     codes = torch.as_tensor(codes, dtype=torch.float32, device=device)
     decoder = estimator.decoder_
     before = copy.deepcopy(decoder.state_dict())
-    optimizer = torch.optim.Adam([p for p in decoder.parameters() if p.requires_grad], lr=_DECODER_LEARNING_RATE)
-    batch_size = min(_DECODER_BATCH, X.shape[0])
+
+    def loss(idx):
+        return estimator._reconstruction_loss(estimator._decode(codes[idx]).float(), X[idx])
+
     estimator._set_training(True)
     try:
-        for _ in range(_DECODER_STEPS):
-            idx = torch.randint(X.shape[0], (batch_size,), generator=estimator._generator, device=device)
-            with autocast(device, estimator._autocast_dtype):
-                raw = estimator._decode(codes[idx])
-            loss = estimator._reconstruction_loss(raw.float(), X[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+        loss = regression_steps(estimator, decoder, X.shape[0], loss, steps=_DECODER_STEPS,
+                                batch_size=_DECODER_BATCH, learning_rate=_DECODER_LEARNING_RATE)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{type(estimator).__name__}: the decoder's steps on the refined training "
                                      f"codes diverged. {divergence_cause(estimator, None)}")

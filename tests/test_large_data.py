@@ -42,6 +42,19 @@ def test_max_iter_auto_runs_the_planned_epochs(blobs):
     assert model.n_iter_ == planned_epochs("auto", len(X), 256) == len(model.loss_curve_)
 
 
+@pytest.mark.parametrize("params, refined", [
+    (dict(), True),  # the default: the graph, new rows placed among refined training codes
+    (dict(transform_mode="encoder"), False),
+    (dict(label_mode="conditional"), False),  # with labels the codes are not refined
+])
+def test_max_iter_auto_halves_the_epochs_of_a_refined_placement(blobs, params, refined):
+    X, y = blobs
+    model = AdversarialAutoencoder(**TINY, n_neighbors=10, **params)
+    model.fit(X, y if "label_mode" in params else None)
+    assert model.n_iter_ == planned_epochs("auto", len(X), 256, refined=refined)
+    assert planned_epochs("auto", len(X), 256, refined=True) < planned_epochs("auto", len(X), 256)
+
+
 @pytest.mark.parametrize("schedule, shares", [
     # 'linear' over 10 epochs: a warm-up over the first 3 (_WARMUP_SHARE), times the decay.
     ("linear", [1 / 3 * 1.0, 2 / 3 * 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]),
