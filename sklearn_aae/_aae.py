@@ -161,7 +161,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         layout optimiser over the graph's edges, moved back to the encoder codes' mean
         and covariance, and the decoder is fitted to them (user guide,
         "Neighbourhood-preserving embeddings"). 'auto' is
-        'neighbors' for a ``fit`` with ``n_neighbors`` on at most 5,000 rows and
+        'neighbors' for a ``fit`` with ``n_neighbors`` on at most 20,000 rows and
         'encoder' otherwise; the mode in use is ``transform_mode_``
         (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving embeddings").
     early_stopping : bool, default=False

@@ -35,7 +35,7 @@ from .priors import _PRIORS, Prior, resolve_prior
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
 # transform_mode='auto' places new rows among at most this many training rows (see
 # _resolve_transform_mode); above it the encoder maps them.
-_PLACEMENT_MAX_ROWS = 5000
+_PLACEMENT_MAX_ROWS = 20_000
 
 
 class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ChunkedInference, BaseEstimator,

@@ -70,6 +70,17 @@ def test_neighbor_transform_keeps_only_the_training_rows(make_estimator, blobs):
     assert auto.partial_fit(X).transform_mode_ == "encoder" and auto._placement is None
 
 
+@pytest.mark.parametrize("Estimator", [AdversarialAutoencoder, ALAE])
+def test_auto_places_new_rows_up_to_20000_training_rows(Estimator):
+    model = Estimator()
+    for n_rows, incremental, mode in [(20_000, False, "neighbors"), (20_001, False, "encoder"),
+                                      (300, True, "encoder")]:
+        model._resolve_transform_mode(incremental, n_rows)
+        assert model.transform_mode_ == mode, (n_rows, incremental)
+    model.set_params(n_neighbors=None)._resolve_transform_mode(False, 300)
+    assert model.transform_mode_ == "encoder"
+
+
 def test_neighbor_transform_images_and_pickle(Estimator, make_estimator):
     images = load_digits().images[:200]
     est = make_estimator(Estimator, **PLACEMENT).fit(images)

@@ -46,7 +46,10 @@ def main():
     for name, params in MODELS.items():
         runs = []
         for seed in args.seeds:
-            model = AdversarialAutoencoder(random_state=seed, transform_mode="encoder", **params).fit(X_train)
+            # The model as a user fits it; its codes here are the encoder's (set after the
+            # fit, so the training is the default's, placement and all).
+            model = AdversarialAutoencoder(random_state=seed, **params).fit(X_train).set_params(
+                transform_mode="encoder")
             codes = model.transform(X_train)
             samples = model.sample(len(X_test), random_state=seed)
             runs.append(dict(
