@@ -124,11 +124,11 @@ def fit_codes(estimator, data, targets):
     """
     targets = torch.as_tensor(targets, dtype=torch.float32, device=estimator.device_)
 
-    def loss(idx):
+    def minibatch_loss(idx):
         return (estimator._encode(estimator._corrupt(data.batch(idx))).float() - targets[idx]).square().mean()
 
     estimator._set_training(True)
-    loss = regression_steps(estimator, estimator.encoder_, len(data), loss, steps=_START_STEPS,
+    loss = regression_steps(estimator, estimator.encoder_, len(data), minibatch_loss, steps=_START_STEPS,
                             batch_size=_START_BATCH, learning_rate=_START_LEARNING_RATE)
     if not torch.isfinite(loss):
         raise FloatingPointError(f"{type(estimator).__name__}: the spectral start diverged. "
@@ -162,17 +162,17 @@ def fit_decoder(estimator, X, codes):
         Their codes.
     """
     device = estimator.device_
-    X = estimator._tensor(estimator._standardise(X)).float()
+    X = estimator._tensor(estimator._standardise(X))
     codes = torch.as_tensor(codes, dtype=torch.float32, device=device)
     decoder = estimator.decoder_
     before = copy.deepcopy(decoder.state_dict())
 
-    def loss(idx):
+    def minibatch_loss(idx):
         return estimator._reconstruction_loss(estimator._decode(codes[idx]).float(), X[idx])
 
     estimator._set_training(True)
     try:
-        loss = regression_steps(estimator, decoder, X.shape[0], loss, steps=_DECODER_STEPS,
+        loss = regression_steps(estimator, decoder, X.shape[0], minibatch_loss, steps=_DECODER_STEPS,
                                 batch_size=_DECODER_BATCH, learning_rate=_DECODER_LEARNING_RATE)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{type(estimator).__name__}: the decoder's steps on the refined training "
