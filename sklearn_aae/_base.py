@@ -33,9 +33,6 @@ from .networks import ACTIVATIONS, layer_sizes
 from .priors import _PRIORS, Prior, resolve_prior
 
 _LAYER_SIZES = ["array-like", Interval(Integral, 1, None, closed="left")]
-# transform_mode='auto' places new rows among at most this many training rows (see
-# _resolve_transform_mode); above it the encoder maps them.
-_PLACEMENT_MAX_ROWS = 20_000
 
 
 class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ChunkedInference, BaseEstimator,
@@ -355,7 +352,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         X = validate_input(self, X, reset=first_call)
         if not first_call and not incremental and labels_now_given(self, y, X.shape[0]):
             first_call, X = True, validate_input(self, X, reset=True)
-        self._resolve_transform_mode(incremental, X.shape[0])
+        self._resolve_transform_mode(incremental)
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
             initialize(self, X, prior)
@@ -403,18 +400,18 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         rows of ``graph``, for a model that refines them."""
         raise NotImplementedError
 
-    def _resolve_transform_mode(self, incremental, n_samples):
+    def _resolve_transform_mode(self, incremental):
         """The mode transform will use, ``transform_mode_``.
 
         'auto' places new rows among the training rows (umap-learn's transform) when the
-        neighbour graph is in use, the call is a whole ``fit`` and the training rows are at
-        most ``_PLACEMENT_MAX_ROWS``: each placed row is compared with every training row,
-        so beyond that the encoder, which also generalises better with more rows, is used.
+        neighbour graph is in use and the call is a whole ``fit``: ``partial_fit`` never
+        sees the training rows whole. The placement searches them as the graph did
+        (exactly, or by its NN-descent index on large data), so it scales as the graph.
         """
         if self.transform_mode != "auto":
             self.transform_mode_ = self.transform_mode
             return
-        placed = self.n_neighbors is not None and not incremental and n_samples <= _PLACEMENT_MAX_ROWS
+        placed = self.n_neighbors is not None and not incremental
         self.transform_mode_ = "neighbors" if placed else "encoder"
 
     def _check_transform_mode(self, incremental):

@@ -49,12 +49,67 @@ def import_umap():
 
 def nearest_neighbors(X, n_neighbors, random_state):
     """Indices and distances of each row's ``n_neighbors`` nearest rows, itself first."""
+    indices, distances, _ = neighbor_search(X, n_neighbors, random_state)
+    return indices, distances
+
+
+def neighbor_search(X, n_neighbors, random_state):
+    """:func:`nearest_neighbors`, and the search index that found them: ``(indices,
+    distances, index)``, ``index`` being ``None`` for the exact search of a few thousand
+    rows, else a :class:`SearchIndex` that finds the nearest of these rows to new ones."""
     if X.shape[0] <= _EXACT_KNN_MAX_ROWS:
         distances, indices = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X)
+        return indices, distances, None
+    index = SearchIndex(n_neighbors, random_state.randint(np.iinfo(np.int32).max))
+    indices, distances = index.build(X)
+    return indices, distances, index
+
+
+# umap-learn's transform searches its NN-descent index for new rows at this accuracy
+# (pynndescent's epsilon: the larger, the more of the index is searched).
+_SEARCH_EPSILON = 0.12
+
+
+class SearchIndex:
+    """umap-learn's NN-descent index (pynndescent's ``NNDescent``) of a set of rows, as its
+    ``nearest_neighbors`` builds it: the rows' own neighbour lists, and the nearest rows to
+    new ones by ``query``, at the cost of a search of a small part of the rows.
+
+    The index is built with a seed of its own (``seed``) on one thread, so the same rows
+    always give the same index: it is not pickled or saved (it is not plain arrays), and
+    whoever holds the rows rebuilds it (:meth:`query` with ``rows``) after loading.
+
+    Parameters
+    ----------
+    n_neighbors : int
+        Neighbours per row the index is built with, counting the row itself.
+    seed : int
+        Seeds the index's random projection trees and NN-descent.
+    """
+
+    def __init__(self, n_neighbors, seed):
+        self.n_neighbors = n_neighbors
+        self.seed = int(seed)
+        self._index = None
+
+    def build(self, rows):
+        """Builds the index of ``rows``; each row's nearest rows, as (indices, distances)."""
+        with _torch_threads_kept():
+            indices, distances, self._index = import_umap().nearest_neighbors(
+                rows, self.n_neighbors, "euclidean", {}, False, self.seed, low_memory=True, n_jobs=1)
         return indices, distances
-    indices, distances, _ = import_umap().nearest_neighbors(
-        X, n_neighbors, "euclidean", {}, False, random_state, low_memory=True, n_jobs=1)
-    return indices, distances
+
+    def query(self, X, k, rows):
+        """The ``k`` nearest of the indexed ``rows`` to each row of ``X`` (float32), nearest
+        first, as (indices, distances) arrays; the index is rebuilt from ``rows`` first if
+        it was pickled or saved."""
+        if self._index is None:
+            self.build(rows)
+        with _torch_threads_kept():
+            return self._index.query(X, k, epsilon=_SEARCH_EPSILON)
+
+    def __getstate__(self):
+        return {"n_neighbors": self.n_neighbors, "seed": self.seed, "_index": None}
 
 
 def prior_code_scale(prior):
@@ -228,6 +283,10 @@ def _same_moments(Z, reference):
 class NeighborGraph:
     """The fuzzy k-NN graph of the training rows, as edges to draw minibatches from.
 
+    Its ``search_index`` is the :class:`SearchIndex` its neighbours came from (``None``
+    for the exact search of at most ``_EXACT_KNN_MAX_ROWS`` rows), which a placement of
+    new rows among these rows searches.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -262,7 +321,7 @@ class NeighborGraph:
         self.X = X
         with _torch_threads_kept():
             show_phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
-            knn_indices, knn_distances = nearest_neighbors(X, n_neighbors, random_state)
+            knn_indices, knn_distances, self.search_index = neighbor_search(X, n_neighbors, random_state)
             # Each row's neighbours: a clusterer's partition and vote of the training rows
             # read them after training (O(n·k) more memory while the fit lasts).
             self.knn_indices, self.knn_distances = (knn_indices, knn_distances) if keep_neighbor_lists else (None, None)

@@ -26,6 +26,7 @@ import torch
 from . import __version__, priors
 from . import _labels as labels_module
 from ._clustering import ClusterVote
+from ._neighbors import SearchIndex
 from ._placement import NeighborPlacement
 from ._torch_utils import device_available, restore_generator
 
@@ -36,6 +37,9 @@ _PRIOR_CLASSES = {cls.__name__: cls for cls in (priors.GaussianPrior, priors.Gau
                                                  priors.SwissRollPrior, priors.UniformPrior, priors.CategoricalPrior)}
 _LABEL_MODES = {cls.__name__: cls for cls in (labels_module.NoLabels, labels_module.PriorPlacement,
                                                labels_module.ConditionalDecoder, labels_module.ClassHead)}
+# Helpers of the fitted model written as their pickled state (plain values and arrays).
+_STATE_CLASSES = {"__placement__": NeighborPlacement, "__cluster_vote__": ClusterVote,
+                  "__search_index__": SearchIndex}
 # Fitted state rebuilt on load: the generator from the weights file; the best-weights
 # copy of early stopping only lives during fit.
 _NOT_SAVED = {"_best_state", "_generator"}
@@ -180,9 +184,10 @@ def _encode(value, arrays, what):
         return {"__prior__": type(value).__name__, "state": _encode(vars(value), arrays, what)}
     if type(value).__name__ in _LABEL_MODES and type(value) is _LABEL_MODES[type(value).__name__]:
         return {"__label_mode__": type(value).__name__, "state": _encode(vars(value), arrays, what)}
-    if type(value) in (NeighborPlacement, ClusterVote):
-        # What they keep for the training rows (arrays and numbers), without their caches.
-        tag = "__placement__" if type(value) is NeighborPlacement else "__cluster_vote__"
+    if type(value) in _STATE_CLASSES.values():
+        # What they keep for the training rows (arrays and numbers), without their caches
+        # (a search index's NN-descent structure among them: it is rebuilt on first use).
+        tag = next(tag for tag, cls in _STATE_CLASSES.items() if type(value) is cls)
         return {tag: _encode(value.__getstate__(), arrays, what)}
     raise TypeError(f"save() cannot write {what} ({type(value).__name__}) without pickle, which would run code "
                     "when the file is opened; use a built-in prior (not a callable or a Prior subclass), or "
@@ -236,7 +241,7 @@ def _decode(value, arrays):
             obj = object.__new__(table[value[tag]])
             obj.__dict__.update(_decode(value["state"], arrays))
             return obj
-    for tag, cls in (("__placement__", NeighborPlacement), ("__cluster_vote__", ClusterVote)):
+    for tag, cls in _STATE_CLASSES.items():
         if tag in value:
             obj = object.__new__(cls)
             obj.__dict__.update(_decode(value[tag], arrays))

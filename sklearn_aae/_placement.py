@@ -10,7 +10,7 @@ import math
 import numpy as np
 import torch
 
-from ._neighbors import import_umap
+from ._neighbors import SearchIndex, import_umap
 
 # Elements of one block of query-to-training distances: bounds transform's memory.
 _DISTANCE_BLOCK = 1 << 24
@@ -22,8 +22,8 @@ _LARGEST_UNSCALED = 2.0 ** 60
 class NeighborPlacement:
     """Places new rows among fixed training codes the way umap-learn's ``transform`` does.
 
-    Each new row gets its ``n_neighbors`` nearest training rows (exact Euclidean search
-    in torch, on the model's device) with umap-learn's membership strengths
+    Each new row gets its ``n_neighbors`` nearest training rows with umap-learn's
+    membership strengths
     (``smooth_knn_dist``, as its ``transform`` computes them), starts at the
     membership-weighted mean of their codes (its ``init_graph_transform``) and moves by
     a few Adam steps of UMAP's cross-entropy: pulled towards those codes, pushed from
@@ -31,9 +31,16 @@ class NeighborPlacement:
     Every row is placed on its own, with the same random training codes at each step
     for all rows, so a row's code does not depend on the other rows it comes with.
 
+    The nearest rows are found as umap-learn's ``transform`` finds them: up to a few
+    thousand training rows exactly (a distance to every training row, in torch on the
+    model's device), above by a search of the NN-descent index the neighbour graph was
+    built with (a :class:`~sklearn_aae._neighbors.SearchIndex`, on the CPU), whose cost
+    grows about as the log of the training rows.
+
     Keeps the training rows (float32), so memory and pickles grow by
-    ``n_samples × n_features × 4`` bytes; each new row costs a distance to every
-    training row.
+    ``n_samples × n_features × 4`` bytes, and with an index its neighbour lists in
+    memory; a pickled or saved model rebuilds the index on its first ``transform``
+    (the cost of the neighbour graph's search).
 
     Parameters
     ----------
@@ -55,10 +62,12 @@ class NeighborPlacement:
     learning_rate : float, default=0.1
         Size of the steps as a share of the spread of each row's neighbours' codes, so
         that a row in a tight cluster is not thrown out of it (a fixed step is).
+    search_index : SearchIndex or None, default=None
+        The index of ``X_train`` new rows are searched by; ``None``: an exact search.
     """
 
     def __init__(self, X_train, codes, *, n_neighbors, a, b, code_scale, negative_sample_rate, steps=20,
-                 learning_rate=0.1):
+                 learning_rate=0.1, search_index=None):
         # Distances are taken in float32, whose squares overflow past about 1e19 and vanish
         # below about 1e-19: rows that large or that small are measured in a unit of a power
         # of two, which rescales them exactly.
@@ -73,13 +82,19 @@ class NeighborPlacement:
         self.negative_sample_rate = negative_sample_rate
         self.steps = steps
         self.learning_rate = learning_rate
+        # The index searches the rows in the unit they are kept in: one built on rows in
+        # another unit is built again on these (on first use).
+        if search_index is not None and self.unit != 1.0:
+            search_index = SearchIndex(search_index.n_neighbors, search_index.seed)
+        self.search_index = search_index
 
     @classmethod
     def from_graph(cls, graph, codes):
         """Placement among the rows of a :class:`~sklearn_aae._neighbors.NeighborGraph`,
         whose codes are ``codes``, by the graph's own loss."""
         return cls(graph.X, codes, n_neighbors=graph.n_neighbors, a=graph.a, b=graph.b,
-                   code_scale=graph.code_scale, negative_sample_rate=graph.negative_sample_rate)
+                   code_scale=graph.code_scale, negative_sample_rate=graph.negative_sample_rate,
+                   search_index=graph.search_index)
 
     def _in_unit(self, X):
         # Ordinary rows are used as they are: no float64 copy on the way to float32.
@@ -111,11 +126,15 @@ class NeighborPlacement:
         far_codes = codes[far.to(device)].transpose(1, 2)[:, :, None, :].double()  # (steps, n_components, 1, m)
         out = np.empty((X.shape[0], codes.shape[1]))
         for start in range(0, X.shape[0], chunk_size):
-            chunk = torch.as_tensor(np.asarray(self._in_unit(X[start:start + chunk_size]), dtype=np.float32),
-                                    device=device)
-            distances, nearest = self._nearest(chunk, X_train, squared_norms)
+            rows = np.ascontiguousarray(self._in_unit(X[start:start + chunk_size]), dtype=np.float32)
+            if self.search_index is None:
+                distances, nearest = self._nearest(torch.as_tensor(rows, device=device), X_train, squared_norms)
+            else:
+                nearest, distances = self.search_index.query(rows, self.n_neighbors, self.X_train)
+                distances, nearest = (torch.as_tensor(distances, device=device),
+                                      torch.as_tensor(nearest.astype(np.int64), device=device))
             Z = self._optimise(codes, distances, nearest, far_codes)
-            out[start:start + chunk.shape[0]] = Z.cpu().numpy() * self.code_scale
+            out[start:start + rows.shape[0]] = Z.cpu().numpy() * self.code_scale
         return out
 
     def _nearest(self, X, X_train, squared_norms):

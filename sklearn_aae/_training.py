@@ -36,6 +36,9 @@ _AUTO_BATCHES_PER_EPOCH = 8
 _AUTO_EPOCH_SCALE = 3000
 _AUTO_EPOCH_SCALE_REFINED = 1500
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
+# A refined fit's minimum: on large data the refinement's per-edge steps, not the
+# network's epochs, bring the codes to their neighbourhoods.
+_AUTO_EPOCHS_MIN_REFINED = 10
 
 
 def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
@@ -43,7 +46,8 @@ def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
 
     'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs (``_AUTO_EPOCH_SCALE_REFINED``
     when the fit's training codes are ``refined`` for placement), times
-    ``sqrt(batch_size / 256)``, between ``_AUTO_EPOCHS_MIN`` and ``_AUTO_EPOCHS_MAX``: an
+    ``sqrt(batch_size / 256)``, between ``_AUTO_EPOCHS_MIN`` (``_AUTO_EPOCHS_MIN_REFINED``
+    for a refined fit) and ``_AUTO_EPOCHS_MAX``: an
     epoch of many rows takes many optimizer steps, and a parametric model needs far fewer
     passes over large data than over small data; an epoch of larger minibatches takes
     fewer steps, so it gets some of them back.
@@ -56,9 +60,10 @@ def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
     """
     if max_iter != "auto":
         return max_iter
-    scale = _AUTO_EPOCH_SCALE_REFINED if refined else _AUTO_EPOCH_SCALE
+    scale, least = (_AUTO_EPOCH_SCALE_REFINED, _AUTO_EPOCHS_MIN_REFINED) if refined else \
+        (_AUTO_EPOCH_SCALE, _AUTO_EPOCHS_MIN)
     epochs = scale / np.sqrt(n_samples) * np.sqrt(batch_size / _AUTO_BATCH)
-    return int(np.clip(round(epochs), _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX))
+    return int(np.clip(round(epochs), least, _AUTO_EPOCHS_MAX))
 
 
 def planned_batch_size(estimator, n_rows):

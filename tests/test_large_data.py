@@ -17,6 +17,10 @@ def test_auto_epochs_fall_with_the_rows_within_bounds():
     # Minibatches four times larger (the graph's on 10,000 rows): fewer steps an epoch, twice the epochs.
     assert planned_epochs("auto", 10_000, 1024) == 60
     assert planned_epochs(7, 1_000_000) == 7  # a number is honoured whatever the size
+    # A refined fit (the default's, with the graph's minibatches of 1,024): half the
+    # epochs, down to a minimum of its own on large data.
+    refined = [planned_epochs("auto", n, 1024, refined=True) for n in (10_000, 100_000, 1_000_000)]
+    assert refined == [30, 10, 10]
 
 
 @pytest.mark.parametrize("n_neighbors, n_rows, expected", [

@@ -62,7 +62,7 @@ def test_neighbor_transform_keeps_only_the_training_rows(make_estimator, blobs):
     est = make_estimator(AdversarialAutoencoder, **PLACEMENT, early_stopping=True, validation_fraction=0.2).fit(X)
     assert est._placement.X_train.shape == (len(X) - 60, X.shape[1])
     assert est._placement.codes.shape == (len(X) - 60, 2)
-    # The encoder keeps no data; 'auto' keeps the training rows of a fit on few rows only.
+    # The encoder keeps no data; 'auto' keeps the training rows of a whole fit only.
     assert make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2,
                           transform_mode="encoder").fit(X)._placement is None
     auto = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=2, transform_mode="auto")
@@ -71,13 +71,12 @@ def test_neighbor_transform_keeps_only_the_training_rows(make_estimator, blobs):
 
 
 @pytest.mark.parametrize("Estimator", [AdversarialAutoencoder, ALAE])
-def test_auto_places_new_rows_up_to_20000_training_rows(Estimator):
+def test_auto_places_the_rows_of_a_whole_fit_with_the_graph(Estimator):
     model = Estimator()
-    for n_rows, incremental, mode in [(20_000, False, "neighbors"), (20_001, False, "encoder"),
-                                      (300, True, "encoder")]:
-        model._resolve_transform_mode(incremental, n_rows)
-        assert model.transform_mode_ == mode, (n_rows, incremental)
-    model.set_params(n_neighbors=None)._resolve_transform_mode(False, 300)
+    for incremental, mode in [(False, "neighbors"), (True, "encoder")]:
+        model._resolve_transform_mode(incremental)
+        assert model.transform_mode_ == mode, incremental
+    model.set_params(n_neighbors=None)._resolve_transform_mode(False)
     assert model.transform_mode_ == "encoder"
 
 
@@ -238,3 +237,53 @@ def test_fit_decoder_lowers_the_loss_on_new_codes_and_undoes_a_failure(blobs, mo
         fit_decoder(est, X, codes)
     for name, value in est.decoder_.state_dict().items():
         torch.testing.assert_close(value, state[name])
+
+
+@pytest.fixture(scope="module")
+def indexed(make_estimator, blobs):
+    """A default model whose graph, and so its placement, searches by NN-descent (as it
+    does above a few thousand rows), with the rows it was fitted on and new ones.
+
+    Module-scoped: numba compiles NN-descent on its first call in a process, which takes
+    longer than the fit."""
+    import sklearn_aae._neighbors as neighbors
+
+    X = blobs[0]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(neighbors, "_EXACT_KNN_MAX_ROWS", 100)
+        model = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=3).fit(X[:240])
+    return model, X[:240], X[240:]
+
+
+def test_placement_of_large_data_searches_the_graphs_index(indexed):
+    model, X_train, X_new = indexed
+    placement = model._placement
+    assert placement.search_index is not None
+    # The same neighbours, mostly, as the exact search of the training rows finds.
+    exact = NearestNeighbors(n_neighbors=placement.n_neighbors).fit(X_train).kneighbors(X_new, return_distance=False)
+    found, distances = placement.search_index.query(X_new.astype(np.float32), placement.n_neighbors,
+                                                    placement.X_train)
+    assert np.mean([len(set(a) & set(b)) for a, b in zip(found, exact)]) / placement.n_neighbors > 0.9
+    assert np.all(np.diff(distances, axis=1) >= 0)
+    # Each row is placed on its own: its code does not depend on the rows it comes with.
+    Z = model.transform(X_new)
+    np.testing.assert_allclose(model.transform(X_new[::-1])[::-1], Z, rtol=1e-6, atol=1e-6)
+    # Placed among the training codes of their neighbours.
+    codes = placement.codes * placement.code_scale
+    near = ((Z[:, None] - codes[exact]) ** 2).sum(-1).min(1)
+    far = ((Z[:, None] - codes[None]) ** 2).sum(-1).mean(1)
+    assert np.all(near < far)
+
+
+def test_a_loaded_model_rebuilds_the_same_index(indexed, tmp_path):
+    from sklearn_aae import load
+
+    model, _, X_new = indexed
+    Z = model.transform(X_new)
+    restored = pickle.loads(pickle.dumps(model))
+    model.save(tmp_path / "model.zip")
+    loaded = load(tmp_path / "model.zip")
+    for other in (restored, loaded):
+        assert other._placement.search_index._index is None  # not written: it is rebuilt
+        np.testing.assert_array_equal(other.transform(X_new), Z)
+        assert other._placement.search_index._index is not None
