@@ -97,9 +97,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
         rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
         epochs, times ``sqrt(batch_size / 256)``, between 20 and 200; half as many
-        (``1500 / sqrt(n_samples)``) when new rows are placed among refined training
-        codes (``transform_mode`` 'neighbors' without labels, below), whose refinement
-        settles the neighbourhoods (user guide, "Training budget").
+        (``1500 / sqrt(n_samples)``, at least 10) when new rows are placed among refined
+        training codes (``transform_mode`` 'neighbors' without labels, below), whose
+        refinement settles the neighbourhoods (user guide, "Training budget").
     batch_size : int or 'auto', default='auto'
         Minibatch size (capped at the number of rows; rounded down to an even number
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).
@@ -154,15 +154,17 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         How :meth:`transform` places rows. 'encoder' maps each row through the encoder,
         a parametric map; the model keeps no data. 'neighbors' (with ``n_neighbors``)
         places each row among the training rows' codes as umap-learn's ``transform``
-        does: held-out neighbourhoods are better, ``transform`` compares each row with
-        every training row, the placed codes decode less well, the model keeps its
-        training rows (float32) and ``partial_fit`` is not available. Without labels,
+        does: held-out neighbourhoods are better, ``transform`` searches the training
+        rows for each row's neighbours (exactly, or by the graph's NN-descent index
+        above a few thousand rows) and is slower than the encoder's, the placed codes
+        decode less well, the model keeps its training rows (float32) and
+        ``partial_fit`` is not available. Without labels,
         those training codes are the encoder's refined after training by umap-learn's
         layout optimiser over the graph's edges, moved back to the encoder codes' mean
         and covariance, and the decoder is fitted to them (user guide,
         "Neighbourhood-preserving embeddings"). 'auto' is
-        'neighbors' for a ``fit`` with ``n_neighbors`` on at most 20,000 rows and
-        'encoder' otherwise; the mode in use is ``transform_mode_``
+        'neighbors' for a ``fit`` with ``n_neighbors`` and 'encoder' otherwise
+        (without the graph, and for ``partial_fit``); the mode in use is ``transform_mode_``
         (``benchmarks/RESULTS.md``; user guide, "Neighbourhood-preserving embeddings").
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their reconstruction

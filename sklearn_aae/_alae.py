@@ -111,7 +111,7 @@ class ALAE(BaseAdversarialAutoencoder):
         How :meth:`transform` places rows: through the encoder E, or (with
         ``n_neighbors``) among the training rows' codes as umap-learn's ``transform``
         does, keeping the training rows; 'auto' as in :class:`AdversarialAutoencoder`
-        (placed with the graph on a ``fit`` of at most 20,000 rows).
+        (placed with the graph on a whole ``fit``).
     precision : {'float32', 'auto', 'bfloat16'}, default='float32'
         Arithmetic of the training step, as in :class:`AdversarialAutoencoder`, but
         float32 by default: ALAE's game with the R1 penalty loses accuracy under bfloat16
