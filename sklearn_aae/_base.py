@@ -383,9 +383,18 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         self._placement = None
         if self._transform_mode() == "neighbors" and self._neighbor_term is not None:
             graph = self._neighbor_term.graph
-            codes = self._map_rows(self._encode, graph.X)
-            if refine and self._refines_placement():
-                codes = self._placement_codes(graph, codes)
+            refined = refine and self._refines_placement()
+            # With verbose, the refinement is a phase of the fit's progress of its own: on
+            # large data its epochs over the graph's edges take minutes after training.
+            with tqdm(total=2 if refined else 1, desc=f"{type(self).__name__} placement", unit="phase",
+                      disable=not self.verbose) as progress:
+                progress = None if progress.disable else progress
+                show_phase(progress, f"training codes of {graph.X.shape[0]:,} rows")
+                codes = self._map_rows(self._encode, graph.X)
+                if refined:
+                    show_phase(progress, "codes refined along the graph, decoder fitted to them")
+                    codes = self._placement_codes(graph, codes)
+                show_phase(progress, "done")
             self._placement = NeighborPlacement.from_graph(graph, codes)
 
     def _refines_placement(self):

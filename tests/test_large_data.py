@@ -141,7 +141,9 @@ def test_verbose_fit_shows_the_graph_the_start_then_training(blobs, capsys):
     err = capsys.readouterr().err
     assert "nearest neighbours of 300 rows" in err and "fuzzy simplicial set" in err
     assert "spectral layout of 300 rows" in err and "encoder fitted to the layout" in err
-    assert err.index("neighbour graph") < err.index("spectral start") < err.index("AdversarialAutoencoder training")
+    assert err.index("neighbour graph") < err.index("spectral start") < err.index("AdversarialAutoencoder training") \
+        < err.index("AdversarialAutoencoder placement")
+    assert "codes refined along the graph" in err  # the default refines the training codes after training
     assert "rows/s" in err
 
 
