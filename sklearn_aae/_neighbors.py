@@ -174,10 +174,12 @@ class NeighborTerm:
     keep_neighbor_lists : bool, default=False
         Keep each row's neighbours and their distances on the graph (``knn_indices``,
         ``knn_distances``) for a clusterer's steps after training.
+    keep_search_index : bool, default=False
+        Keep the graph's ``search_index`` for a placement of new rows after training.
     """
 
     def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state, progress=None,
-                 keep_neighbor_lists=False):
+                 keep_neighbor_lists=False, keep_search_index=False):
         if len(data) < 2:
             raise ValueError("n_neighbors needs at least 2 training rows to build a neighbour graph.")
         indices = data.indices.cpu().numpy()
@@ -185,7 +187,7 @@ class NeighborTerm:
         self.graph = NeighborGraph(rows, n_neighbors, min_dist=min_dist, code_scale=code_scale,
                                    negative_sample_rate=_NEGATIVE_SAMPLE_RATE, random_state=random_state,
                                    device=data.indices.device, progress=progress,
-                                   keep_neighbor_lists=keep_neighbor_lists)
+                                   keep_neighbor_lists=keep_neighbor_lists, keep_search_index=keep_search_index)
 
     @staticmethod
     def rows_per_epoch(n_rows, batch_size):
@@ -284,8 +286,8 @@ class NeighborGraph:
     """The fuzzy k-NN graph of the training rows, as edges to draw minibatches from.
 
     Its ``search_index`` is the :class:`SearchIndex` its neighbours came from (``None``
-    for the exact search of at most ``_EXACT_KNN_MAX_ROWS`` rows), which a placement of
-    new rows among these rows searches.
+    for the exact search of at most ``_EXACT_KNN_MAX_ROWS`` rows, or unless
+    ``keep_search_index``), which a placement of new rows among these rows searches.
 
     Parameters
     ----------
@@ -309,10 +311,13 @@ class NeighborGraph:
     keep_neighbor_lists : bool, default=False
         Keep each row's neighbours, nearest first (itself among them), as ``knn_indices``
         and ``knn_distances``; otherwise they are ``None`` once the graph is built.
+    keep_search_index : bool, default=False
+        Keep the search index as ``search_index``; otherwise it is ``None`` once the graph
+        is built (an NN-descent index holds a copy of the rows).
     """
 
     def __init__(self, X, n_neighbors, *, min_dist, code_scale, negative_sample_rate, random_state, device,
-                 progress=None, keep_neighbor_lists=False):
+                 progress=None, keep_neighbor_lists=False, keep_search_index=False):
         umap_ = import_umap()
         n_neighbors = min(n_neighbors, X.shape[0])
         self.n_neighbors = n_neighbors
@@ -321,7 +326,8 @@ class NeighborGraph:
         self.X = X
         with _torch_threads_kept():
             show_phase(progress, f"nearest neighbours of {X.shape[0]:,} rows")
-            knn_indices, knn_distances, self.search_index = neighbor_search(X, n_neighbors, random_state)
+            knn_indices, knn_distances, search_index = neighbor_search(X, n_neighbors, random_state)
+            self.search_index = search_index if keep_search_index else None
             # Each row's neighbours: a clusterer's partition and vote of the training rows
             # read them after training (O(n·k) more memory while the fit lasts).
             self.knn_indices, self.knn_distances = (knn_indices, knn_distances) if keep_neighbor_lists else (None, None)

@@ -66,6 +66,9 @@ class NeighborPlacement:
         The index of ``X_train`` new rows are searched by; ``None``: an exact search.
     """
 
+    # A placement pickled or saved before the index existed searches exactly.
+    search_index = None
+
     def __init__(self, X_train, codes, *, n_neighbors, a, b, code_scale, negative_sample_rate, steps=20,
                  learning_rate=0.1, search_index=None):
         # Distances are taken in float32, whose squares overflow past about 1e19 and vanish
@@ -107,11 +110,14 @@ class NeighborPlacement:
 
     def _tensors(self, device):
         """The training rows, their codes and squared norms on ``device``, kept between
-        calls: on a GPU, copying the rows over for every small batch would dominate."""
+        calls: on a GPU, copying the rows over for every small batch would dominate. With
+        a search index the rows are searched on the CPU: only the codes go to the device
+        (the rows and norms are ``None``)."""
         cached = self.__dict__.get("_on_device")
         if cached is None or cached[0] != device:
-            X_train = torch.as_tensor(self.X_train, device=device)
-            cached = (device, X_train, torch.as_tensor(self.codes, device=device), X_train.square().sum(1))
+            X_train = None if self.search_index is not None else torch.as_tensor(self.X_train, device=device)
+            cached = (device, X_train, torch.as_tensor(self.codes, device=device),
+                      None if X_train is None else X_train.square().sum(1))
             self._on_device = cached
         return cached[1:]
 

@@ -290,6 +290,7 @@ def test_placement_of_large_data_searches_the_graphs_index(indexed):
     # Each row is placed on its own: its code does not depend on the rows it comes with.
     Z = model.transform(X_new)
     np.testing.assert_allclose(model.transform(X_new[::-1])[::-1], Z, rtol=1e-6, atol=1e-6)
+    assert placement._on_device[1] is None  # the index searches the rows: no copy of them on the device
     # Placed among the training codes of their neighbours.
     codes = placement.codes * placement.code_scale
     near = ((Z[:, None] - codes[exact]) ** 2).sum(-1).min(1)
