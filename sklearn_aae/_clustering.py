@@ -10,14 +10,18 @@ inside it (one minus the normalized cut). After training, :func:`refine_clusters
 from a partition by pairs of moves that keep ``n_clusters``: cut one cluster in two
 along its graph's Fiedler vector and merge two others (or fill an empty one), for as
 long as the association grows. :func:`best_partition` chooses among three partitions:
-the head's and KMeans's of the trained codes, each so refined, and Ward's agglomerative
-clustering of the codes with the graph as its connectivity (merges only along edges,
-so each cluster is a connected piece of the graph), whichever has the largest
-:func:`modularity` on the graph. The codes, trained on the same graph, often separate
-the groups better than the head that was trained beside them, and sometimes worse (on
-digits); KMeans's round clusters suit codes in blobs, Ward's connected ones codes along
-a curve (a swiss roll's). Ward's is not refined: on the swiss roll the refinement raised
-its association and lowered its accuracy.
+the head's, so refined, and KMeans's and Ward's agglomerative clustering (with the graph
+as its connectivity: merges only along edges, so each cluster is a connected piece of
+the graph) of the trained codes laid out along the graph, whichever has the largest
+:func:`modularity` on the graph. The layout is the codes after the epochs of umap-learn's
+layout optimiser that also refine a placement's training codes
+(``NeighborGraph.refine_layout``): the encoder's codes settle the groups' arrangement,
+the per-edge steps pull each row to where its own edges put it, and so draw the groups
+apart, as in umap-learn's embedding, on which KMeans does better than on the encoder's
+codes. The codes, trained on the same graph, often separate the groups better than the
+head that was trained beside them, and sometimes worse; KMeans's round clusters suit
+codes in blobs, Ward's connected ones codes along a curve (a swiss roll's). Neither is
+refined on the graph: on the swiss roll that lowered the accuracy of both.
 A :class:`ClusterVote` then gives every row, training or new, the cluster of the
 distance-weighted vote of its nearest training rows: the training rows' clusters
 (``labels_``) and a new row's (``predict``) come from the same vote, scored alike. The
@@ -282,8 +286,9 @@ def best_partition(graph, head_labels, X, codes, n_clusters, n_neighbors, random
     X : ndarray of shape (n_samples, n_features)
         The rows, as the graph measured them.
     codes : ndarray of shape (n_samples, n_components)
-        The rows' trained codes, which KMeans, and Ward's clustering merging along the
-        graph's edges (:func:`ward_partition`), partition into ``n_clusters``.
+        The rows' codes, which KMeans, and Ward's clustering merging along the graph's
+        edges (:func:`ward_partition`), partition into ``n_clusters``: a clusterer's
+        trained codes laid out along its neighbour graph (``NeighborGraph.refine_layout``).
     n_clusters : int
         Number of clusters.
     n_neighbors : int
@@ -294,8 +299,8 @@ def best_partition(graph, head_labels, X, codes, n_clusters, n_neighbors, random
     Returns
     -------
     labels : ndarray of shape (n_samples,)
-        The head's and KMeans's partitions refined by :func:`refine_clusters`, and
-        Ward's: the one of largest :func:`modularity` (the first on a tie).
+        The head's partition refined by :func:`refine_clusters`, KMeans's and Ward's:
+        the one of largest :func:`modularity` (the first on a tie).
 
     Examples
     --------
@@ -312,7 +317,7 @@ def best_partition(graph, head_labels, X, codes, n_clusters, n_neighbors, random
     seed = random_state.randint(np.iinfo(np.int32).max)
     kmeans = KMeans(n_clusters, n_init=_KMEANS_N_INIT, random_state=seed).fit_predict(codes)
     ward = ward_partition(graph, X, codes, n_clusters, n_neighbors, random_state)
-    candidates = [refine_clusters(graph, labels, n_clusters) for labels in (head_labels, kmeans)] + [ward]
+    candidates = [refine_clusters(graph, head_labels, n_clusters), kmeans, ward]
     return max(candidates, key=lambda labels: modularity(graph, labels, n_clusters))
 
 

@@ -370,10 +370,11 @@ class ClassHead(_Classes):
         """A clusterer's ``labels_`` and ``cluster_centers_``; empty or degenerate clusters are reported.
 
         After ``fit`` (not ``partial_fit``, whose chunks are parts of the data) the
-        head's clusters of the training rows and KMeans's of their codes, each refined
-        on their neighbour graph (the fit's own neighbour lists when it trained on all
-        the rows, :func:`_training_neighbors`), and Ward's clustering of the codes along that graph
-        are compared, and the one of largest modularity on the graph is chosen
+        head's clusters of the training rows, refined on their neighbour graph (the
+        fit's own neighbour lists when it trained on all the rows,
+        :func:`_training_neighbors`), and KMeans's and Ward's clusterings of their codes
+        laid out along the fit's graph (:func:`_cluster_layout`) are compared, and the
+        one of largest modularity on the graph is chosen
         (:mod:`sklearn_aae._clustering`). A row's cluster, in ``labels_`` as in
         ``predict``, is then the distance-weighted vote of its nearest training rows in
         that partition (a training row keeps its own), and the head is fitted to the
@@ -389,8 +390,8 @@ class ClassHead(_Classes):
             n_neighbors = estimator.n_neighbors or CLUSTER_N_NEIGHBORS
             # One set of lists, long enough for the graph and for the vote.
             indices, distances = _training_neighbors(estimator, X, max(n_neighbors, CLUSTER_VOTE_NEIGHBORS))
-            chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X, Z, self.n_classes,
-                                    n_neighbors, estimator._rng)
+            chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X,
+                                    _cluster_layout(estimator, X, Z), self.n_classes, n_neighbors, estimator._rng)
             vote = ClusterVote(X, chosen, self.n_classes)
             proba = vote.neighbor_proba(indices, distances)
             fit_head(estimator, X, np.argmax(proba, axis=1), estimator._rng)
@@ -415,6 +416,19 @@ class ClassHead(_Classes):
                 f"{_DEGENERATE_CLUSTER_SHARE:.0%} of an even share). The data may hold fewer groups than "
                 "n_clusters, or training stopped early: lower n_clusters, or fit longer (tol=None).",
                 ConvergenceWarning)
+
+
+def _cluster_layout(estimator, X, Z):
+    """The codes ``Z`` of the training rows ``X`` laid out along the fit's neighbour graph
+    (``NeighborGraph.refine_layout``), which the clusterer's KMeans and Ward partitions read.
+
+    Without a graph of these rows (an early-stopping split kept some rows out of it) the
+    codes are partitioned as trained.
+    """
+    term = estimator.__dict__.get("_neighbor_term")
+    if term is None or term.graph.X is not X:
+        return Z
+    return term.graph.refine_layout(Z, estimator._rng)
 
 
 def _training_neighbors(estimator, X, n_neighbors):

@@ -325,3 +325,34 @@ def test_a_clusterers_adversarial_weight_is_its_own_by_default():
     assert AdversarialAutoencoder(n_clusters=3, adversarial_weight=0.5)._adversarial_weight() == 0.5
     with pytest.raises(ValueError, match="adversarial_weight"):
         AdversarialAutoencoder(adversarial_weight="strong").fit(np.zeros((10, 2)))
+
+
+def test_the_codes_are_partitioned_as_laid_out_along_the_graph(monkeypatch, make_estimator, stretched_blobs):
+    # KMeans's and Ward's partitions read the trained codes after the graph's layout
+    # epochs (those that refine a placement's codes), which draw the groups apart.
+    import sklearn_aae._labels as labels_module
+    from sklearn_aae._neighbors import NeighborGraph
+
+    seen = {}
+    refine_layout, partition = NeighborGraph.refine_layout, labels_module.best_partition
+
+    def recording_layout(graph, codes, random_state):
+        seen["codes"] = codes
+        seen["layout"] = refine_layout(graph, codes, random_state)
+        return seen["layout"]
+
+    def recording_partition(graph, head_labels, X, codes, *args):
+        seen["partitioned"] = codes
+        return partition(graph, head_labels, X, codes, *args)
+
+    monkeypatch.setattr(NeighborGraph, "refine_layout", recording_layout)
+    monkeypatch.setattr(labels_module, "best_partition", recording_partition)
+    X_train = stretched_blobs[0]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2).fit(X_train)
+    assert seen["partitioned"] is seen["layout"]
+    assert seen["layout"].shape == (len(X_train), model.n_components)
+    assert not np.allclose(seen["layout"], seen["codes"])
+    # Without a graph of all the training rows the codes are partitioned as trained.
+    seen.clear()
+    make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2, early_stopping=True).fit(X_train)
+    assert "layout" not in seen and "partitioned" in seen
