@@ -85,7 +85,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         graph's edges, which makes the clusters follow the data's neighbourhoods
         (this needs umap-learn; without it a warning says the graph is left out).
         After training, a partition of the training rows is chosen on the graph (the
-        head's, KMeans's or Ward's clustering of the codes), and a row's cluster is
+        head's, or KMeans's or Ward's clustering of the codes laid out along the
+        graph), and a row's cluster is
         the distance-weighted vote of its 15 nearest training rows in it, which keeps
         the training rows (user guide, "Clustering"). Empty or nearly empty clusters
         are reported with a ``ConvergenceWarning``; ``n_clusters`` larger than the
