@@ -476,7 +476,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                                 code_scale=code_scale, random_state=self._rng,
                                 progress=None if progress.disable else progress,
                                 keep_neighbor_lists=self._label_mode.clusterer,
-                                keep_search_index=self._transform_mode() == "neighbors")
+                                keep_search_index=(self._transform_mode() == "neighbors"
+                                                   or self._label_mode.clusterer))
 
     def _corrupt(self, X):
         """Training input of the encoder: X plus Gaussian noise when ``input_noise`` > 0.

@@ -413,8 +413,11 @@ class ClusterVote:
     of 15 rows empties any cluster of fewer than 8).
 
     Keeps the training rows (float32), so memory and saved files grow by
-    ``n_samples × n_features × 4`` bytes; each new row costs a distance to every
-    training row.
+    ``n_samples × n_features × 4`` bytes. A new row's nearest training rows are searched
+    as the neighbour graph searched them: up to a few thousand training rows exactly (a
+    distance to every one), above by the graph's NN-descent index (``search_index``),
+    whose cost grows about as the log of the training rows, where an exact search's
+    grows with them. A saved or pickled vote rebuilds that index on its first use.
 
     Parameters
     ----------
@@ -426,6 +429,9 @@ class ClusterVote:
         Number of clusters (a cluster no training row is in gets no votes).
     n_neighbors : int, default=CLUSTER_VOTE_NEIGHBORS
         Training rows that vote, at most the number of training rows.
+    search_index : SearchIndex or None, default=None
+        The index of ``X_train`` new rows are searched by
+        (:class:`~sklearn_aae._neighbors.SearchIndex`); ``None``: an exact search.
 
     Examples
     --------
@@ -439,11 +445,15 @@ class ClusterVote:
     [[0.87, 0.13, 0.0], [0.0, 1.0, 0.0]]
     """
 
-    def __init__(self, X_train, labels, n_clusters, n_neighbors=CLUSTER_VOTE_NEIGHBORS):
+    # A vote saved before the index existed searches exactly.
+    search_index = None
+
+    def __init__(self, X_train, labels, n_clusters, n_neighbors=CLUSTER_VOTE_NEIGHBORS, search_index=None):
         self.X_train = np.ascontiguousarray(X_train, dtype=np.float32)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.n_clusters = n_clusters
         self.n_neighbors = min(n_neighbors, self.X_train.shape[0])
+        self.search_index = search_index
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -483,6 +493,10 @@ class ClusterVote:
 
     def predict_proba(self, X):
         """Shares of each cluster in the vote of each row of ``X``: (n_rows, n_clusters)."""
+        if self.search_index is not None:
+            indices, distances = self.search_index.query(np.ascontiguousarray(X, dtype=np.float32),
+                                                         self.n_neighbors, self.X_train)
+            return self.neighbor_proba(indices, distances)
         classifier = self.__dict__.get("_classifier")
         if classifier is None:
             classifier = KNeighborsClassifier(self.n_neighbors, weights="distance").fit(self.X_train, self.labels)

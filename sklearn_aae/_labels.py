@@ -392,7 +392,7 @@ class ClassHead(_Classes):
             indices, distances = _training_neighbors(estimator, X, max(n_neighbors, CLUSTER_VOTE_NEIGHBORS))
             chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X,
                                     _cluster_layout(estimator, X, Z), self.n_classes, n_neighbors, estimator._rng)
-            vote = ClusterVote(X, chosen, self.n_classes)
+            vote = ClusterVote(X, chosen, self.n_classes, search_index=_training_search_index(estimator, X))
             proba = vote.neighbor_proba(indices, distances)
             fit_head(estimator, X, np.argmax(proba, axis=1), estimator._rng)
             estimator._cluster_vote = vote
@@ -429,6 +429,15 @@ def _cluster_layout(estimator, X, Z):
     if term is None or term.graph.X is not X:
         return Z
     return term.graph.refine_layout(Z, estimator._rng)
+
+
+def _training_search_index(estimator, X):
+    """The NN-descent index of the training rows ``X`` the fit's neighbour graph searched
+    them with (above a few thousand rows), or None: new rows are then searched exactly."""
+    term = estimator.__dict__.get("_neighbor_term")
+    if term is None or term.graph.X is not X:
+        return None
+    return term.graph.search_index
 
 
 def _training_neighbors(estimator, X, n_neighbors):

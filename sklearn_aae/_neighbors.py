@@ -175,7 +175,8 @@ class NeighborTerm:
         Keep each row's neighbours and their distances on the graph (``knn_indices``,
         ``knn_distances``) for a clusterer's steps after training.
     keep_search_index : bool, default=False
-        Keep the graph's ``search_index`` for a placement of new rows after training.
+        Keep the graph's ``search_index`` for a placement of new rows, or a clusterer's
+        vote, after training.
     """
 
     def __init__(self, X, data, *, n_neighbors, min_dist, code_scale, random_state, progress=None,
@@ -287,7 +288,8 @@ class NeighborGraph:
 
     Its ``search_index`` is the :class:`SearchIndex` its neighbours came from (``None``
     for the exact search of at most ``_EXACT_KNN_MAX_ROWS`` rows, or unless
-    ``keep_search_index``), which a placement of new rows among these rows searches.
+    ``keep_search_index``), which a placement of new rows among these rows, and a
+    clusterer's vote of them, search.
 
     Parameters
     ----------

@@ -1,9 +1,11 @@
 """Fixtures shared by the test files. Fixtures only: test files import nothing from here."""
 
+import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NearestNeighbors
 
 from sklearn_aae import ALAE, AdversarialAutoencoder
 
@@ -75,3 +77,38 @@ def cuda():
     """Skips the test unless a CUDA GPU is present."""
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
+
+
+class _ExactIndex:
+    """Stands in for pynndescent's NN-descent index (whose first build and query in a
+    fresh environment compile numba code for minutes): the same calls, exact answers."""
+
+    builds = []
+
+    def __init__(self, rows, seed):
+        self.rows, self.seed = np.asarray(rows, dtype=np.float32), seed
+        _ExactIndex.builds.append(self)
+
+    def query(self, X, k, epsilon):
+        distances, indices = NearestNeighbors(n_neighbors=k).fit(self.rows).kneighbors(X)
+        return indices.astype(np.int32), distances.astype(np.float32)
+
+
+@pytest.fixture
+def exact_search_index(monkeypatch):
+    """Graphs of more than 100 rows search (and keep) an index of their rows, as they do
+    above a few thousand, with an exact stand-in for NN-descent; the stand-in's class,
+    whose ``builds`` lists the indexes built since."""
+    import umap.umap_
+
+    import sklearn_aae._neighbors as neighbors
+
+    def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state, **kwargs):
+        index = _ExactIndex(X, random_state)
+        indices, distances = index.query(X, n_neighbors, 0.0)
+        return indices, distances, index
+
+    monkeypatch.setattr(neighbors, "_EXACT_KNN_MAX_ROWS", 100)
+    monkeypatch.setattr(umap.umap_, "nearest_neighbors", nearest_neighbors)
+    monkeypatch.setattr(_ExactIndex, "builds", [])
+    return _ExactIndex

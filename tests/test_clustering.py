@@ -356,3 +356,25 @@ def test_the_codes_are_partitioned_as_laid_out_along_the_graph(monkeypatch, make
     seen.clear()
     make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2, early_stopping=True).fit(X_train)
     assert "layout" not in seen and "partitioned" in seen
+
+
+def test_a_large_clusterer_votes_new_rows_by_the_graphs_index(exact_search_index, make_estimator, stretched_blobs,
+                                                                tmp_path):
+    # Above a few thousand rows a new row's voters are found by the graph's NN-descent
+    # index, as the graph found the training rows' (an exact search grows with the rows).
+    from sklearn_aae import load
+
+    X_train, X_test = stretched_blobs[:2]
+    model = make_estimator(AdversarialAutoencoder, n_clusters=3, max_iter=2, transform_mode="encoder").fit(X_train)
+    vote = model._cluster_vote
+    assert len(exact_search_index.builds) == 1 and vote.search_index._index is exact_search_index.builds[0]
+    exact = ClusterVote(X_train, vote.labels, 3)
+    np.testing.assert_allclose(vote.predict_proba(X_test), exact.predict_proba(X_test), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.labels_, model.predict(X_train))
+    # Saved without it, a loaded model rebuilds it from the rows the vote keeps.
+    model.save(tmp_path / "model.zip")
+    loaded = load(tmp_path / "model.zip")
+    assert loaded._cluster_vote.search_index._index is None
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+    assert len(exact_search_index.builds) == 2
+    np.testing.assert_array_equal(exact_search_index.builds[-1].rows, X_train.astype(np.float32))

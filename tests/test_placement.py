@@ -239,47 +239,20 @@ def test_fit_decoder_lowers_the_loss_on_new_codes_and_undoes_a_failure(blobs, mo
         torch.testing.assert_close(value, state[name])
 
 
-class _ExactIndex:
-    """Stands in for pynndescent's NN-descent index (whose first build and query in a
-    fresh environment compile numba code for minutes): the same calls, exact answers."""
-
-    builds = []
-
-    def __init__(self, rows, seed):
-        self.rows, self.seed = np.asarray(rows, dtype=np.float32), seed
-        _ExactIndex.builds.append(self)
-
-    def query(self, X, k, epsilon):
-        distances, indices = NearestNeighbors(n_neighbors=k).fit(self.rows).kneighbors(X)
-        return indices.astype(np.int32), distances.astype(np.float32)
-
-
 @pytest.fixture
-def indexed(monkeypatch, make_estimator, blobs):
+def indexed(exact_search_index, make_estimator, blobs):
     """A default model whose graph, and so its placement, searches an index of the
     training rows (as it does above a few thousand rows), with those rows and new ones."""
-    import umap.umap_
-
-    import sklearn_aae._neighbors as neighbors
-
-    def nearest_neighbors(X, n_neighbors, metric, metric_kwds, angular, random_state, **kwargs):
-        index = _ExactIndex(X, random_state)
-        indices, distances = index.query(X, n_neighbors, 0.0)
-        return indices, distances, index
-
-    monkeypatch.setattr(neighbors, "_EXACT_KNN_MAX_ROWS", 100)
-    monkeypatch.setattr(umap.umap_, "nearest_neighbors", nearest_neighbors)
-    monkeypatch.setattr(_ExactIndex, "builds", [])
     X = blobs[0]
     model = make_estimator(AdversarialAutoencoder, n_neighbors=10, max_iter=3).fit(X[:240])
     return model, X[:240], X[240:]
 
 
-def test_placement_of_large_data_searches_the_graphs_index(indexed):
+def test_placement_of_large_data_searches_the_graphs_index(indexed, exact_search_index):
     model, X_train, X_new = indexed
     placement = model._placement
     # The placement searches the very index the graph's neighbours came from.
-    assert len(_ExactIndex.builds) == 1 and placement.search_index._index is _ExactIndex.builds[0]
+    assert len(exact_search_index.builds) == 1 and placement.search_index._index is exact_search_index.builds[0]
     assert isinstance(placement.search_index.seed, int)
     # The same neighbours, mostly, as the exact search of the training rows finds.
     exact = NearestNeighbors(n_neighbors=placement.n_neighbors).fit(X_train).kneighbors(X_new, return_distance=False)
@@ -298,7 +271,7 @@ def test_placement_of_large_data_searches_the_graphs_index(indexed):
     assert np.all(near < far)
 
 
-def test_a_loaded_model_rebuilds_the_same_index(indexed, tmp_path):
+def test_a_loaded_model_rebuilds_the_same_index(indexed, exact_search_index, tmp_path):
     from sklearn_aae import load
 
     model, X_train, X_new = indexed
@@ -311,8 +284,8 @@ def test_a_loaded_model_rebuilds_the_same_index(indexed, tmp_path):
         np.testing.assert_array_equal(other.transform(X_new), Z)
         # Rebuilt once, from the rows the model keeps, with the seed of the first build.
         rebuilt = other._placement.search_index._index
-        assert rebuilt is _ExactIndex.builds[-1] and rebuilt.seed == _ExactIndex.builds[0].seed
+        assert rebuilt is exact_search_index.builds[-1] and rebuilt.seed == exact_search_index.builds[0].seed
         np.testing.assert_array_equal(rebuilt.rows, X_train.astype(np.float32))
         other.transform(X_new)
         assert other._placement.search_index._index is rebuilt
-    assert len(_ExactIndex.builds) == 3
+    assert len(exact_search_index.builds) == 3
