@@ -418,26 +418,28 @@ class ClassHead(_Classes):
                 ConvergenceWarning)
 
 
+def _graph_of(estimator, X):
+    """The fit's neighbour graph when it was built on exactly the rows ``X``, else None
+    (an early-stopping split kept some rows out of it, or there is no graph)."""
+    term = estimator.__dict__.get("_neighbor_term")
+    return term.graph if term is not None and term.graph.X is X else None
+
+
 def _cluster_layout(estimator, X, Z):
     """The codes ``Z`` of the training rows ``X`` laid out along the fit's neighbour graph
     (``NeighborGraph.refine_layout``), which the clusterer's KMeans and Ward partitions read.
 
-    Without a graph of these rows (an early-stopping split kept some rows out of it) the
-    codes are partitioned as trained.
+    Without a graph of these rows the codes are partitioned as trained.
     """
-    term = estimator.__dict__.get("_neighbor_term")
-    if term is None or term.graph.X is not X:
-        return Z
-    return term.graph.refine_layout(Z, estimator._rng)
+    graph = _graph_of(estimator, X)
+    return Z if graph is None else graph.refine_layout(Z, estimator._rng)
 
 
 def _training_search_index(estimator, X):
     """The NN-descent index of the training rows ``X`` the fit's neighbour graph searched
     them with (above a few thousand rows), or None: new rows are then searched exactly."""
-    term = estimator.__dict__.get("_neighbor_term")
-    if term is None or term.graph.X is not X:
-        return None
-    return term.graph.search_index
+    graph = _graph_of(estimator, X)
+    return None if graph is None else graph.search_index
 
 
 def _training_neighbors(estimator, X, n_neighbors):
@@ -451,10 +453,9 @@ def _training_neighbors(estimator, X, n_neighbors):
     about as ``n log n`` where an exact search's grows as the square of the rows.
     """
     n_neighbors = min(n_neighbors, X.shape[0])
-    term = estimator.__dict__.get("_neighbor_term")
-    if term is not None and term.graph.X is X and term.graph.knn_indices is not None \
-            and term.graph.n_neighbors >= n_neighbors:
-        return term.graph.knn_indices, term.graph.knn_distances
+    graph = _graph_of(estimator, X)
+    if graph is not None and graph.knn_indices is not None and graph.n_neighbors >= n_neighbors:
+        return graph.knn_indices, graph.knn_distances
     return nearest_neighbors(X, n_neighbors, estimator._rng)
 
 
