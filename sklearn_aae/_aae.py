@@ -9,6 +9,7 @@ from ._base import BaseAdversarialAutoencoder
 from ._classifier import ClassHeadPredictions
 from ._labels import resolve_label_mode
 from ._losses import discriminator_step, generator_loss
+from ._neighbors import refinement_schedule
 from ._torch_utils import adam
 from ._training import fit_decoder
 from .networks import Encoder, mlp, reset_parameters
@@ -97,8 +98,8 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
     max_iter : int or 'auto', default='auto'
         Number of epochs (the most, with a stopping rule). 'auto' takes fewer the more
         rows there are, as umap-learn's ``n_epochs`` does: ``3000 / sqrt(n_samples)``
-        epochs, times ``sqrt(batch_size / 256)``, between 20 and 200; half as many
-        (``1500 / sqrt(n_samples)``, at least 10) when new rows are placed among refined
+        epochs, times ``sqrt(batch_size / 256)``, between 20 and 200; a third as many
+        (``1000 / sqrt(n_samples)``, at least 10) when new rows are placed among refined
         training codes (``transform_mode`` 'neighbors' without labels, below), whose
         refinement settles the neighbourhoods (user guide, "Training budget").
     batch_size : int or 'auto', default='auto'
@@ -161,7 +162,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         decode less well, the model keeps its training rows (float32) and
         ``partial_fit`` is not available. Without labels,
         those training codes are the encoder's refined after training by umap-learn's
-        layout optimiser over the graph's edges, moved back to the encoder codes' mean
+        layout optimiser over the graph's edges (more epochs, at a larger step, on fewer
+        rows: ``10,000 / sqrt(n_samples)`` of them, between 100 and 300, at that number
+        / 1,000 of umap-learn's step size), moved back to the encoder codes' mean
         and covariance, and the decoder is fitted to them (user guide,
         "Neighbourhood-preserving embeddings"). 'auto' is
         'neighbors' for a ``fit`` with ``n_neighbors`` and 'encoder' otherwise
@@ -414,13 +417,15 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         mode.build(self, generator)
 
     def _placement_codes(self, graph, codes):
-        """The encoder's training codes refined by the graph (``NeighborGraph.refine_layout``),
-        and the decoder fitted to them (``_training.fit_decoder``).
+        """The encoder's training codes refined by the graph (``NeighborGraph.refine_layout``,
+        for as many epochs as ``refinement_schedule`` gives these rows), and the decoder
+        fitted to them (``_training.fit_decoder``).
 
         With labels the encoder's codes are kept (``_refines_placement``): they also
         place each class in its region, which a polish by the graph alone would undo.
         """
-        codes = graph.refine_layout(codes, self._rng)
+        epochs, learning_rate = refinement_schedule(codes.shape[0])
+        codes = graph.refine_layout(codes, self._rng, epochs=epochs, learning_rate=learning_rate)
         fit_decoder(self, graph.X, codes)
         return codes
 

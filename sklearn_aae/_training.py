@@ -30,11 +30,11 @@ _AUTO_BATCHES_PER_EPOCH = 8
 
 # max_iter="auto": 85 epochs of 1,257 rows (digits, minibatches of 256), 60 of 10,000
 # (minibatches of 1,024 with the graph), 20 from 100,000 up. A fit whose training codes
-# are refined for placement (NeighborGraph.refine_layout) takes half as many: the
+# are refined for placement (NeighborGraph.refine_layout) takes a third as many: the
 # refinement settles each row's neighbourhood, so the encoder's epochs need only lay out
-# the global arrangement (42 on digits).
+# the global arrangement (28 on digits).
 _AUTO_EPOCH_SCALE = 3000
-_AUTO_EPOCH_SCALE_REFINED = 1500
+_AUTO_EPOCH_SCALE_REFINED = 1000
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 # A refined fit's minimum: on large data the refinement's per-edge steps, not the
 # network's epochs, bring the codes to their neighbourhoods.
@@ -56,7 +56,7 @@ def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
     --------
     >>> from sklearn_aae._training import planned_epochs
     >>> planned_epochs("auto", 1257), planned_epochs("auto", 1257, refined=True), planned_epochs(7, 1257)
-    (85, 42, 7)
+    (85, 28, 7)
     """
     if max_iter != "auto":
         return max_iter

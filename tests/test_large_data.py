@@ -17,10 +17,11 @@ def test_auto_epochs_fall_with_the_rows_within_bounds():
     # Minibatches four times larger (the graph's on 10,000 rows): fewer steps an epoch, twice the epochs.
     assert planned_epochs("auto", 10_000, 1024) == 60
     assert planned_epochs(7, 1_000_000) == 7  # a number is honoured whatever the size
-    # A refined fit (the default's, with the graph's minibatches of 1,024): half the
-    # epochs, down to a minimum of its own on large data.
+    # A refined fit (the default's, with the graph's minibatches of 1,024): a third of
+    # the epochs, down to a minimum of its own on large data.
     refined = [planned_epochs("auto", n, 1024, refined=True) for n in (10_000, 100_000, 1_000_000)]
-    assert refined == [30, 10, 10]
+    assert refined == [20, 10, 10]
+    assert planned_epochs("auto", 1_257, refined=True) == 28
 
 
 @pytest.mark.parametrize("n_neighbors, n_rows, expected", [
@@ -51,7 +52,7 @@ def test_max_iter_auto_runs_the_planned_epochs(blobs):
     (dict(transform_mode="encoder"), False),
     (dict(label_mode="conditional"), False),  # with labels the codes are not refined
 ])
-def test_max_iter_auto_halves_the_epochs_of_a_refined_placement(blobs, params, refined):
+def test_max_iter_auto_takes_fewer_epochs_for_a_refined_placement(blobs, params, refined):
     X, y = blobs
     model = AdversarialAutoencoder(**TINY, n_neighbors=10, **params)
     model.fit(X, y if "label_mode" in params else None)

@@ -196,6 +196,37 @@ def test_default_places_among_refined_codes_and_refits_the_decoder(blobs, monkey
     np.testing.assert_allclose(codes.mean(axis=0), encoder_codes.mean(axis=0), atol=1e-4)
 
 
+def test_the_refinement_of_few_rows_runs_more_epochs_at_a_larger_step():
+    from sklearn_aae._neighbors import refinement_schedule
+
+    # The documented rule: 10,000 / sqrt(rows) epochs between 100 and 300, the step a
+    # thousandth of the epochs; from 10,000 rows on the clusterer's 100 at 0.1.
+    assert refinement_schedule(100) == (300, pytest.approx(0.3))
+    assert refinement_schedule(1257) == (282, pytest.approx(0.282))
+    assert refinement_schedule(2500) == (200, pytest.approx(0.2))
+    for n_rows in (10_000, 100_000, 10 ** 7):
+        assert refinement_schedule(n_rows) == (100, pytest.approx(0.1))
+    epochs = [refinement_schedule(n)[0] for n in range(1, 20_000, 97)]
+    assert all(later <= earlier for earlier, later in zip(epochs, epochs[1:]))
+
+
+def test_the_default_refines_by_the_schedule_of_its_training_rows(blobs, monkeypatch):
+    from sklearn_aae._neighbors import NeighborGraph, refinement_schedule
+
+    calls = []
+    real_refine = NeighborGraph.refine_layout
+
+    def recording(graph, codes, random_state, **schedule):
+        calls.append(schedule)
+        return real_refine(graph, codes, random_state, **schedule)
+
+    monkeypatch.setattr(NeighborGraph, "refine_layout", recording)
+    X = blobs[0][:250]
+    AdversarialAutoencoder(n_neighbors=10, max_iter=2, random_state=0).fit(X)
+    epochs, learning_rate = refinement_schedule(len(X))
+    assert calls == [dict(epochs=epochs, learning_rate=learning_rate)] and epochs > 100
+
+
 @pytest.mark.parametrize("params", [dict(label_mode="prior", prior="gaussian_mixture"),
                                     dict(label_mode="conditional")])
 def test_labels_keep_the_encoders_codes_for_placement(blobs, params):
