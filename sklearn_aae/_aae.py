@@ -127,14 +127,17 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         'auto' measures the gap between neighbouring training rows, and takes a quarter
         of it with ``n_neighbors`` (user guide, "Data handling"); the value used is
         ``input_noise_``.
-    n_neighbors : int or None, default=15
+    n_neighbors : int, 'auto' or None, default='auto'
         The neighbourhood-preserving loss of parametric UMAP (Sainburg et al., 2021):
         UMAP's fuzzy graph of each row's ``n_neighbors`` nearest training rows (counting
         the row itself, as in umap-learn), built once per ``fit`` from the rows as given,
         and UMAP's cross-entropy on the codes of each minibatch, which is the two end
         points of edges drawn from the graph. Neighbourhoods of the embedding then follow
         those of the data while the prior still decides its overall shape. ``None``
-        trains the plain AAE of the paper, on shuffled rows. See the user guide,
+        trains the plain AAE of the paper, on shuffled rows. 'auto' is 15, except for
+        ``label_mode='conditional'`` fits with labels, which train without the graph:
+        the code is to carry the style only, and the data's neighbourhoods are mostly
+        its classes' (user guide, "Labels"). See the user guide,
         "Neighbourhood-preserving embeddings".
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss against the reconstruction loss.
@@ -334,7 +337,7 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         learning_rate="linear",
         alpha=0.0,
         input_noise="auto",
-        n_neighbors=15,
+        n_neighbors="auto",
         neighbor_weight=1.0,
         neighbor_class_weight=1.0,
         min_dist=0.1,

@@ -89,12 +89,13 @@ class ALAE(BaseAdversarialAutoencoder):
         ``n_iter_no_change`` epochs. ``None`` runs all ``max_iter`` epochs: in ALAE's
         three-player game no loss settles when training is done, and stopping on the
         latent loss ends training early, with worse codes.
-    n_neighbors : int or None, default=15
+    n_neighbors : int, 'auto' or None, default=15
         UMAP's neighbour-graph loss on the embedding ``w = E(x)``, added to the encoder's
         step with the discriminator, so that neighbourhoods of ``w`` follow those of the
         data (see :class:`AdversarialAutoencoder`). It makes the codes far better for
         nearest-neighbour and linear models, for a looser reconstruction and a longer
-        fit (``benchmarks/RESULTS.md``). ``None`` trains the paper's plain ALAE.
+        fit (``benchmarks/RESULTS.md``). ``None`` trains the paper's plain ALAE; 'auto'
+        is 15 (ALAE has no labels to change it).
     neighbor_weight : float, default=1.0
         Weight of the neighbourhood loss in that step.
     min_dist : float, default=0.1

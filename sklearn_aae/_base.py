@@ -53,7 +53,7 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         "learning_rate": [StrOptions({"linear", "constant"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"}), None],
         "neighbor_weight": [Interval(Real, 0, None, closed="neither")],
         "min_dist": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"spectral", "random"})],
@@ -352,12 +352,13 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         X = validate_input(self, X, reset=first_call)
         if not first_call and not incremental and labels_now_given(self, y, X.shape[0]):
             first_call, X = True, validate_input(self, X, reset=True)
-        self._resolve_transform_mode(incremental)
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
+            self._resolve_transform_mode(incremental)
             initialize(self, X, prior)
         else:
             labels = self._label_mode.training_labels(y, X.shape[0])
+            self._resolve_transform_mode(incremental)
             continue_settings(self)
         if not incremental:
             self._no_improvement_count = 0
@@ -416,12 +417,22 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         neighbour graph is in use and the call is a whole ``fit``: ``partial_fit`` never
         sees the training rows whole. The placement searches them as the graph did
         (exactly, or by its NN-descent index on large data), so it scales as the graph.
+        Needs the fit's label mode, which resolves ``n_neighbors='auto'``.
         """
         if self.transform_mode != "auto":
+            if self.transform_mode == "neighbors" and self._n_neighbors() is None:
+                raise ValueError("transform_mode='neighbors' places rows by the neighbour graph's loss, which "
+                                 "n_neighbors='auto' leaves out for label_mode='conditional' fits with labels; "
+                                 "set n_neighbors (15, say) or use transform_mode='encoder'.")
             self.transform_mode_ = self.transform_mode
             return
-        placed = self.n_neighbors is not None and not incremental
+        placed = self._n_neighbors() is not None and not incremental
         self.transform_mode_ = "neighbors" if placed else "encoder"
+
+    def _n_neighbors(self):
+        """``n_neighbors`` with 'auto' resolved by the fit's label mode (``auto_n_neighbors``:
+        15, or ``None`` for label_mode='conditional' with labels)."""
+        return self._label_mode.auto_n_neighbors if self.n_neighbors == "auto" else self.n_neighbors
 
     def _check_transform_mode(self, incremental):
         if self.transform_mode != "neighbors":

@@ -32,7 +32,7 @@ def initialize(estimator, X, prior):
     estimator._rng = check_random_state(estimator.random_state)
     estimator.prior_ = prior
     estimator.input_noise_ = resolve_input_noise(estimator.input_noise, X, estimator._standardise, estimator._rng,
-                                                 neighbor_graph=estimator.n_neighbors is not None)
+                                                 neighbor_graph=estimator._n_neighbors() is not None)
     init_seed, train_seed = estimator._rng.randint(np.iinfo(np.int32).max, size=2)
     # nn.Linear draws a throw-away initialisation from the global RNG when it is
     # built; fork_rng puts the user's global state back afterwards.

@@ -40,6 +40,8 @@ _CLUSTER_BALANCE_WEIGHT = 5
 # probabilities must agree, which makes it cut the data where the graph is thin, as
 # spectral clustering does.
 CLUSTER_N_NEIGHBORS = 15
+# n_neighbors='auto': umap-learn's default graph size too (NoLabels.auto_n_neighbors).
+AUTO_N_NEIGHBORS = 15
 # A cluster holding less than this share of an even split of the rows (n_samples /
 # n_clusters) is reported as degenerate after fit, as an empty one is.
 _DEGENERATE_CLUSTER_SHARE = 0.1
@@ -140,6 +142,8 @@ class NoLabels:
     #: neighbour graph alone after training (see ``AdversarialAutoencoder._placement_codes``):
     #: with labels, codes also answer to them.
     refines_placement = True
+    #: What ``n_neighbors='auto'`` trains with: umap-learn's default graph size.
+    auto_n_neighbors = AUTO_N_NEIGHBORS
 
     def training_labels(self, y, n_samples):
         """Class indices of the rows of a later ``partial_fit`` / warm-started fit, or None."""
@@ -173,8 +177,9 @@ class NoLabels:
         return [], {}
 
     def n_neighbors(self, estimator):
-        """The neighbour graph's size this mode trains with: ``n_neighbors`` as given."""
-        return estimator.n_neighbors
+        """The neighbour graph's size this mode trains with: ``n_neighbors`` as given,
+        'auto' resolved (``estimator._n_neighbors()``)."""
+        return estimator._n_neighbors()
 
     def after_fit(self, estimator, X, incremental):
         """Fitted attributes that need the trained networks and the rows ``X`` of the call."""
@@ -273,6 +278,11 @@ class ConditionalDecoder(_Classes):
     """
 
     name = "conditional"
+    # n_neighbors='auto' trains without the graph: the data's neighbourhoods are mostly its
+    # classes', and on the graph the code learned the class the label is to carry (the
+    # samples of a class drifted towards others; benchmarks/RESULTS.md, "With and
+    # without the graph").
+    auto_n_neighbors = None
 
     @property
     def content_size(self):
@@ -362,8 +372,9 @@ class ClassHead(_Classes):
         return terms, {"class_discriminator": head["class_discriminator"], "classification": classification}
 
     def n_neighbors(self, estimator):
-        if estimator.n_neighbors is not None:
-            return estimator.n_neighbors
+        n_neighbors = estimator._n_neighbors()
+        if n_neighbors is not None:
+            return n_neighbors
         return getattr(self, "default_n_neighbors", None)  # absent from models saved before it existed
 
     def after_fit(self, estimator, X, incremental):
@@ -387,7 +398,7 @@ class ClassHead(_Classes):
         estimator._cluster_vote = None
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
-            n_neighbors = estimator.n_neighbors or CLUSTER_N_NEIGHBORS
+            n_neighbors = estimator._n_neighbors() or CLUSTER_N_NEIGHBORS
             # One set of lists, long enough for the graph and for the vote.
             indices, distances = _training_neighbors(estimator, X, max(n_neighbors, CLUSTER_VOTE_NEIGHBORS))
             chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X,

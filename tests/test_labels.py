@@ -246,3 +246,52 @@ def test_class_head_is_smoothed_along_the_neighbour_graph(make_label_aae):
         disagreement[weight] = np.mean(history[-10:])
     # Measured 0.65 at this seed since minibatches are made of graph edges (0.6 before).
     assert disagreement[30.0] < 0.8 * disagreement[0.0]
+
+
+@pytest.fixture
+def graph_sizes(monkeypatch):
+    """The n_neighbors of each neighbour graph the fits of a test build, in order."""
+    import sklearn_aae._base as base_module
+
+    sizes, real = [], base_module.NeighborTerm
+
+    def recording(*args, n_neighbors, **kwargs):
+        sizes.append(n_neighbors)
+        return real(*args, n_neighbors=n_neighbors, **kwargs)
+
+    monkeypatch.setattr(base_module, "NeighborTerm", recording)
+    return sizes
+
+
+@pytest.mark.parametrize("params, with_labels, expected", [
+    (dict(label_mode="conditional"), True, []),  # the code carries the style only: no graph
+    (dict(label_mode="conditional"), False, [15]),  # without labels, the unlabelled model's graph
+    (dict(label_mode="prior", prior="gaussian_mixture"), True, [15]),
+    (dict(label_mode="categorical"), True, [15]),
+])
+def test_auto_neighbours_leave_the_graph_out_of_conditional_fits(overlapping_blobs, graph_sizes, params,
+                                                                 with_labels, expected):
+    X, y = overlapping_blobs
+    model = AdversarialAutoencoder(**params, hidden_layer_sizes=(16,), max_iter=1, random_state=0)
+    assert model.get_params()["n_neighbors"] == "auto"
+    model.fit(X, y if with_labels else None)
+    assert graph_sizes == expected
+    assert model.transform_mode_ == ("neighbors" if expected else "encoder")
+    assert (model._placement is None) == (not expected)
+
+
+def test_a_conditional_fit_keeps_the_graph_it_is_given(overlapping_blobs, graph_sizes):
+    X, y = overlapping_blobs
+    model = AdversarialAutoencoder(label_mode="conditional", n_neighbors=15, hidden_layer_sizes=(16,), max_iter=1,
+                                   random_state=0).fit(X, y)
+    assert graph_sizes == [15] and model.transform_mode_ == "neighbors"
+
+
+def test_placing_a_conditional_fit_without_its_graph_is_refused(overlapping_blobs):
+    X, y = overlapping_blobs
+    model = AdversarialAutoencoder(label_mode="conditional", transform_mode="neighbors", hidden_layer_sizes=(16,),
+                                   max_iter=1, random_state=0)
+    with pytest.raises(ValueError, match="n_neighbors='auto' leaves out for label_mode='conditional'"):
+        model.fit(X, y)
+    assert not hasattr(model, "prior_") and not hasattr(model, "transform_mode_")  # nothing half-fitted
+    assert model.fit(X).transform_mode_ == "neighbors"  # without labels the graph is there to place by

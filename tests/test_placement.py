@@ -72,7 +72,10 @@ def test_neighbor_transform_keeps_only_the_training_rows(make_estimator, blobs):
 
 @pytest.mark.parametrize("Estimator", [AdversarialAutoencoder, ALAE])
 def test_auto_places_the_rows_of_a_whole_fit_with_the_graph(Estimator):
+    from sklearn_aae._labels import NoLabels
+
     model = Estimator()
+    model._label_mode = NoLabels()  # what a fit without labels resolves first
     for incremental, mode in [(False, "neighbors"), (True, "encoder")]:
         model._resolve_transform_mode(incremental)
         assert model.transform_mode_ == mode, incremental
