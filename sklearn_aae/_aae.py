@@ -101,7 +101,9 @@ class AdversarialAutoencoder(ClassHeadPredictions, BaseAdversarialAutoencoder):
         epochs, times ``sqrt(batch_size / 256)``, between 20 and 200; a third as many
         (``1000 / sqrt(n_samples)``, at least 10) when new rows are placed among refined
         training codes (``transform_mode`` 'neighbors' without labels, below), whose
-        refinement settles the neighbourhoods (user guide, "Training budget").
+        refinement settles the neighbourhoods; ``7000 / sqrt(n_samples)`` for a fit on
+        class labels (``y`` with ``label_mode``, not a clusterer), whose label games
+        settle long after the embedding (user guide, "Training budget").
     batch_size : int or 'auto', default='auto'
         Minibatch size (capped at the number of rows; rounded down to an even number
         with ``n_neighbors``, whose minibatches are the two end points of graph edges).

@@ -328,7 +328,8 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
                 self._start_from_spectral_layout(data)
             n_epochs = 1 if incremental else planned_epochs(self.max_iter, len(data),
                                                             planned_batch_size(self, len(data)),
-                                                            refined=self._refines_placement())
+                                                            refined=self._refines_placement(),
+                                                            labels=self._label_mode.trains_on_labels)
             run_epochs(self, data, n_epochs, incremental=incremental, validation_score=validation_score)
             self._label_mode.after_fit(self, X, incremental)
             self._place_training_rows()

@@ -144,6 +144,9 @@ class NoLabels:
     refines_placement = True
     #: What ``n_neighbors='auto'`` trains with: umap-learn's default graph size.
     auto_n_neighbors = AUTO_N_NEIGHBORS
+    #: Whether the fit trains on class labels, whose games ``max_iter='auto'`` gives
+    #: more epochs (``_training.planned_epochs``).
+    trains_on_labels = False
 
     def training_labels(self, y, n_samples):
         """Class indices of the rows of a later ``partial_fit`` / warm-started fit, or None."""
@@ -195,6 +198,7 @@ class _Classes(NoLabels):
     """A mode trained on classes ``classes``."""
 
     refines_placement = False
+    trains_on_labels = True
 
     def __init__(self, classes):
         self.classes = classes
@@ -315,6 +319,11 @@ class ClassHead(_Classes):
     @property
     def condition_size(self):
         return 0 if self.clusterer else self.n_classes + 1
+
+    @property
+    def trains_on_labels(self):
+        # A clusterer trains without labels, on the plain budget its partition was set on.
+        return not self.clusterer
 
     @property
     def content_size(self):

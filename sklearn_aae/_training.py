@@ -39,13 +39,20 @@ _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 # A refined fit's minimum: on large data the refinement's per-edge steps, not the
 # network's epochs, bring the codes to their neighbourhoods.
 _AUTO_EPOCHS_MIN_REFINED = 10
+# A fit on class labels also plays the label machinery's games (a discriminator that sees
+# the label, a class head's), which settle long after the embedding: on digits 85 epochs
+# generated the class asked for 0.92-0.98 of the time and about 200 epochs 0.96-0.99
+# (benchmarks/RESULTS.md, "labels.py"). Such a fit takes this scale instead (197 epochs
+# on digits).
+_AUTO_EPOCH_SCALE_LABELS = 7000
 
 
-def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
+def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False, labels=False):
     """The number of epochs of a fit: ``max_iter``, or with 'auto' fewer the more rows there are.
 
     'auto' is ``_AUTO_EPOCH_SCALE / sqrt(n_samples)`` epochs (``_AUTO_EPOCH_SCALE_REFINED``
-    when the fit's training codes are ``refined`` for placement), times
+    when the fit's training codes are ``refined`` for placement,
+    ``_AUTO_EPOCH_SCALE_LABELS`` when it trains on class ``labels``), times
     ``sqrt(batch_size / 256)``, between ``_AUTO_EPOCHS_MIN`` (``_AUTO_EPOCHS_MIN_REFINED``
     for a refined fit) and ``_AUTO_EPOCHS_MAX``: an
     epoch of many rows takes many optimizer steps, and a parametric model needs far fewer
@@ -57,11 +64,13 @@ def planned_epochs(max_iter, n_samples, batch_size=_AUTO_BATCH, refined=False):
     >>> from sklearn_aae._training import planned_epochs
     >>> planned_epochs("auto", 1257), planned_epochs("auto", 1257, refined=True), planned_epochs(7, 1257)
     (85, 28, 7)
+    >>> planned_epochs("auto", 1257, labels=True)
+    197
     """
     if max_iter != "auto":
         return max_iter
     scale, least = (_AUTO_EPOCH_SCALE_REFINED, _AUTO_EPOCHS_MIN_REFINED) if refined else \
-        (_AUTO_EPOCH_SCALE, _AUTO_EPOCHS_MIN)
+        (_AUTO_EPOCH_SCALE_LABELS if labels else _AUTO_EPOCH_SCALE, _AUTO_EPOCHS_MIN)
     epochs = scale / np.sqrt(n_samples) * np.sqrt(batch_size / _AUTO_BATCH)
     return int(np.clip(round(epochs), least, _AUTO_EPOCHS_MAX))
 

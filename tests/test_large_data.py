@@ -22,6 +22,8 @@ def test_auto_epochs_fall_with_the_rows_within_bounds():
     refined = [planned_epochs("auto", n, 1024, refined=True) for n in (10_000, 100_000, 1_000_000)]
     assert refined == [20, 10, 10]
     assert planned_epochs("auto", 1_257, refined=True) == 28
+    # A fit on class labels: 7000 / sqrt(n) epochs, within the same bounds.
+    assert [planned_epochs("auto", n, labels=True) for n in (10, 1_257, 10_000, 1_000_000)] == [200, 197, 70, 20]
 
 
 @pytest.mark.parametrize("n_neighbors, n_rows, expected", [
@@ -47,17 +49,21 @@ def test_max_iter_auto_runs_the_planned_epochs(blobs):
     assert model.n_iter_ == planned_epochs("auto", len(X), 256) == len(model.loss_curve_)
 
 
-@pytest.mark.parametrize("params, refined", [
-    (dict(), True),  # the default: the graph, new rows placed among refined training codes
-    (dict(transform_mode="encoder"), False),
-    (dict(label_mode="conditional"), False),  # with labels the codes are not refined
+@pytest.mark.parametrize("params, refined, labels", [
+    (dict(), True, False),  # the default: the graph, new rows placed among refined training codes
+    (dict(transform_mode="encoder"), False, False),
+    # With labels the codes are not refined, and the label machinery gets more epochs.
+    (dict(label_mode="conditional"), False, True),
+    (dict(label_mode="categorical"), False, True),
+    (dict(n_clusters=4), False, False),  # a clusterer trains without labels
 ])
-def test_max_iter_auto_takes_fewer_epochs_for_a_refined_placement(blobs, params, refined):
+def test_max_iter_auto_plans_the_epochs_of_the_fit(blobs, params, refined, labels):
     X, y = blobs
     model = AdversarialAutoencoder(**TINY, n_neighbors=10, **params)
     model.fit(X, y if "label_mode" in params else None)
-    assert model.n_iter_ == planned_epochs("auto", len(X), 256, refined=refined)
-    assert planned_epochs("auto", len(X), 256, refined=True) < planned_epochs("auto", len(X), 256)
+    assert model.n_iter_ == planned_epochs("auto", len(X), 256, refined=refined, labels=labels)
+    assert (planned_epochs("auto", len(X), 256, refined=True) < planned_epochs("auto", len(X), 256)
+            < planned_epochs("auto", len(X), 256, labels=True))
 
 
 @pytest.mark.parametrize("schedule, shares", [
