@@ -40,10 +40,10 @@ _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 20, 200
 # network's epochs, bring the codes to their neighbourhoods.
 _AUTO_EPOCHS_MIN_REFINED = 10
 # A fit on class labels also plays the label machinery's games (a discriminator that sees
-# the label, a class head's), which settle long after the embedding: on digits 85 epochs
-# generated the class asked for 0.92-0.98 of the time and about 200 epochs 0.96-0.99
-# (benchmarks/RESULTS.md, "labels.py"). Such a fit takes this scale instead (197 epochs
-# on digits).
+# the label, a class head's), which settle long after the embedding: with the plain
+# scale's epochs, samples of a class were often of another, and placement and generation
+# kept improving up to about 200 epochs on digits (benchmarks/RESULTS.md, "labels.py").
+# Such a fit takes this scale instead (197 epochs on digits).
 _AUTO_EPOCH_SCALE_LABELS = 7000
 
 
