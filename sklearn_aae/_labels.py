@@ -33,15 +33,14 @@ UNLABELED = -1
 # row-by-row judgement, or a head that puts every row in one category can never leave it
 # (clusters died with a weight of 1).
 _CLUSTER_BALANCE_WEIGHT = 5
-# The neighbour graph a clusterer trains on when n_neighbors is None (umap-learn's
-# default size). Without it the head groups rows by what the decoder needs to
+# umap-learn's default graph size: what n_neighbors='auto' trains with
+# (NoLabels.auto_n_neighbors), and the graph a clusterer trains on when n_neighbors is
+# None. Without a graph the clusterer's head groups rows by what the decoder needs to
 # reconstruct them, which is not what makes a class: on held-out digits it matched the
 # classes far worse than KMeans on the raw pixels. Along the graph's edges the head's
 # probabilities must agree, which makes it cut the data where the graph is thin, as
 # spectral clustering does.
-CLUSTER_N_NEIGHBORS = 15
-# n_neighbors='auto': umap-learn's default graph size too (NoLabels.auto_n_neighbors).
-AUTO_N_NEIGHBORS = 15
+UMAP_N_NEIGHBORS = 15
 # A cluster holding less than this share of an even split of the rows (n_samples /
 # n_clusters) is reported as degenerate after fit, as an empty one is.
 _DEGENERATE_CLUSTER_SHARE = 0.1
@@ -143,7 +142,7 @@ class NoLabels:
     #: with labels, codes also answer to them.
     refines_placement = True
     #: What ``n_neighbors='auto'`` trains with: umap-learn's default graph size.
-    auto_n_neighbors = AUTO_N_NEIGHBORS
+    auto_n_neighbors = UMAP_N_NEIGHBORS
     #: Whether the fit trains on class labels, whose games ``max_iter='auto'`` gives
     #: more epochs (``_training.planned_epochs``).
     trains_on_labels = False
@@ -314,7 +313,7 @@ class ClassHead(_Classes):
         super().__init__(classes)
         self.clusterer = clusterer
         # A single row has no neighbours to build a graph of.
-        self.default_n_neighbors = CLUSTER_N_NEIGHBORS if clusterer and (n_samples or 0) > 1 else None
+        self.default_n_neighbors = UMAP_N_NEIGHBORS if clusterer and (n_samples or 0) > 1 else None
 
     @property
     def condition_size(self):
@@ -407,7 +406,7 @@ class ClassHead(_Classes):
         estimator._cluster_vote = None
         if not incremental and X.shape[0] > self.n_classes:
             labels = np.argmax(estimator._map_rows(estimator._head_proba, X), axis=1)
-            n_neighbors = estimator._n_neighbors() or CLUSTER_N_NEIGHBORS
+            n_neighbors = estimator._n_neighbors() or UMAP_N_NEIGHBORS
             # One set of lists, long enough for the graph and for the vote.
             indices, distances = _training_neighbors(estimator, X, max(n_neighbors, CLUSTER_VOTE_NEIGHBORS))
             chosen = best_partition(connectivity_graph(indices[:, :n_neighbors]), labels, X,
