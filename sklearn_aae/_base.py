@@ -355,12 +355,11 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
             first_call, X = True, validate_input(self, X, reset=True)
         if first_call:
             self._label_mode, labels, prior = self._resolve_labels(y, X.shape[0])
-            self._resolve_transform_mode(incremental)
             initialize(self, X, prior)
         else:
             labels = self._label_mode.training_labels(y, X.shape[0])
-            self._resolve_transform_mode(incremental)
             continue_settings(self)
+        self._resolve_transform_mode(incremental)
         if not incremental:
             self._no_improvement_count = 0
         train_rows, self._validation_indices = np.arange(X.shape[0]), None
@@ -423,8 +422,9 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self.transform_mode != "auto":
             if self.transform_mode == "neighbors" and self._n_neighbors() is None:
                 raise ValueError("transform_mode='neighbors' places rows by the neighbour graph's loss, which "
-                                 "n_neighbors='auto' leaves out for label_mode='conditional' fits with labels; "
-                                 "set n_neighbors (15, say) or use transform_mode='encoder'.")
+                                 "n_neighbors=None trains without and n_neighbors='auto' leaves out for "
+                                 "label_mode='conditional' fits with labels; set n_neighbors (15, say) or use "
+                                 "transform_mode='encoder'.")
             self.transform_mode_ = self.transform_mode
             return
         placed = self._n_neighbors() is not None and not incremental
@@ -436,11 +436,10 @@ class BaseAdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMix
         return self._label_mode.auto_n_neighbors if self.n_neighbors == "auto" else self.n_neighbors
 
     def _check_transform_mode(self, incremental):
+        # Before any work; a fit without the graph is refused once 'auto' is resolved
+        # (_resolve_transform_mode).
         if self.transform_mode != "neighbors":
             return
-        if self.n_neighbors is None:
-            raise ValueError("transform_mode='neighbors' places rows by the neighbour graph's loss; "
-                             "set n_neighbors (15, say) or use transform_mode='encoder'.")
         if incremental:
             raise ValueError("transform_mode='neighbors' places new rows among the training rows of one "
                              "fit, which partial_fit never sees whole; use fit, or "
